@@ -1,0 +1,513 @@
+//! Docker Engine events: one line of `docker events --format '{{json .}}'` or one
+//! message of `GET /events`.
+//!
+//! Daemons since API 1.22 (Docker 1.10) write `Type`, `Action`, `Actor{ID, Attributes}`,
+//! `scope`, `time` and `timeNano`; until Docker 25 they also repeated the pre-1.10 fields
+//! `status` (= `Action`), `id` (= `Actor.ID`) and `from` (= the image), and the oldest
+//! daemons write only those. Both shapes are accepted and the current fields win.
+//!
+//! An event is thin on purpose: a `create` names the container and its image but carries
+//! no privileged flag, mount, capability or command. Those come from `docker inspect`
+//! (see `docker_inspect.rs`) and are joined on the container id later, so nothing here
+//! touches [`SecurityContext`](crate::model::SecurityContext): "not said" must stay
+//! `None`, never read as "not privileged".
+//!
+//! `Attributes` mixes the container's labels with a few daemon-set keys (`name`,
+//! `image`, `exitCode`, `execID`, `signal`). Labels are set by whoever starts the
+//! container, so the Kubernetes labels read here give context (pod, namespace) and
+//! never identity.
+
+use std::borrow::Cow;
+
+use serde::Deserialize;
+
+use super::{DecodeError, Decoded};
+use crate::image_ref::ImageRef;
+use crate::model::{Action, Container, Event, Process, Source, Workload};
+
+/// A string borrowed from the record when it holds no escapes.
+///
+/// serde only borrows a `Cow<str>` that is a field of its own (`Option<Cow<str>>` and
+/// `Vec<Cow<str>>` always allocate), so optional and repeated strings go through this.
+#[derive(Deserialize)]
+#[serde(transparent)]
+pub(super) struct Str<'a>(#[serde(borrow)] pub(super) Cow<'a, str>);
+
+/// `Option<Str>` to `Option<Cow>`, treating `""` as absent: Docker writes empty strings
+/// for unset fields.
+pub(super) fn non_empty(s: Option<Str<'_>>) -> Option<Cow<'_, str>> {
+    s.map(|s| s.0).filter(|s| !s.is_empty())
+}
+
+/// The labels the kubelet's Docker runtime (dockershim, cri-dockerd) puts on every
+/// container of a pod. Shared with `docker_inspect.rs`, which reads them from
+/// `Config.Labels`.
+#[derive(Default, Deserialize)]
+pub(super) struct KubernetesLabels<'a> {
+    #[serde(rename = "io.kubernetes.pod.name", borrow)]
+    pod_name: Option<Str<'a>>,
+    #[serde(rename = "io.kubernetes.pod.namespace", borrow)]
+    pod_namespace: Option<Str<'a>>,
+    #[serde(rename = "io.kubernetes.pod.uid", borrow)]
+    pod_uid: Option<Str<'a>>,
+    #[serde(rename = "io.kubernetes.container.name", borrow)]
+    container_name: Option<Str<'a>>,
+}
+
+impl<'a> KubernetesLabels<'a> {
+    /// The pod the container belongs to, when the labels name one, and the container's
+    /// name inside the pod (which is the name rules want, not `k8s_<name>_<pod>_...`).
+    pub(super) fn into_parts(self) -> (Option<Workload<'a>>, Option<Cow<'a, str>>) {
+        let name = non_empty(self.pod_name);
+        let namespace = non_empty(self.pod_namespace);
+        let workload = (name.is_some() || namespace.is_some()).then(|| Workload {
+            kind: Cow::Borrowed("Pod"),
+            name,
+            namespace,
+            uid: non_empty(self.pod_uid),
+        });
+        (workload, non_empty(self.container_name))
+    }
+}
+
+/// One event as the daemon writes it; unknown fields are skipped.
+#[derive(Deserialize)]
+struct RawDockerEvent<'a> {
+    #[serde(rename = "Type", borrow)]
+    kind: Option<Str<'a>>,
+    #[serde(rename = "Action", borrow)]
+    action: Option<Str<'a>>,
+    #[serde(rename = "Actor", borrow)]
+    actor: Option<RawActor<'a>>,
+    /// Seconds since the epoch.
+    time: Option<i64>,
+    #[serde(rename = "timeNano")]
+    time_nano: Option<i64>,
+    /// Legacy `Action`.
+    #[serde(borrow)]
+    status: Option<Str<'a>>,
+    /// Legacy `Actor.ID`.
+    #[serde(borrow)]
+    id: Option<Str<'a>>,
+    /// Legacy image of a container event.
+    #[serde(borrow)]
+    from: Option<Str<'a>>,
+}
+
+#[derive(Deserialize)]
+struct RawActor<'a> {
+    #[serde(rename = "ID", borrow)]
+    id: Option<Str<'a>>,
+    #[serde(rename = "Attributes", borrow)]
+    attributes: Option<RawAttributes<'a>>,
+}
+
+/// The attributes read from `Actor.Attributes`. All values are strings, `exitCode`
+/// included.
+#[derive(Default, Deserialize)]
+struct RawAttributes<'a> {
+    #[serde(borrow)]
+    name: Option<Str<'a>>,
+    #[serde(borrow)]
+    image: Option<Str<'a>>,
+    #[serde(rename = "exitCode", borrow)]
+    exit_code: Option<Str<'a>>,
+    #[serde(rename = "io.kubernetes.pod.name", borrow)]
+    pod_name: Option<Str<'a>>,
+    #[serde(rename = "io.kubernetes.pod.namespace", borrow)]
+    pod_namespace: Option<Str<'a>>,
+    #[serde(rename = "io.kubernetes.pod.uid", borrow)]
+    pod_uid: Option<Str<'a>>,
+    #[serde(rename = "io.kubernetes.container.name", borrow)]
+    container_name: Option<Str<'a>>,
+}
+
+/// What the event is about. Only containers and images are normalized further.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Subject {
+    Container,
+    Image,
+    Other,
+}
+
+impl Subject {
+    /// From `Type`; when it is missing (a daemon older than 1.10), from the action: image
+    /// events of that era have `status` and `id` (the reference) but no `Type`.
+    fn of(kind: Option<&str>, action: &str) -> Subject {
+        match kind {
+            Some("container") => Subject::Container,
+            Some("image") => Subject::Image,
+            Some(_) => Subject::Other,
+            None => match action {
+                "pull" | "push" | "tag" | "untag" | "delete" | "import" | "load" | "save" => {
+                    Subject::Image
+                }
+                _ => Subject::Container,
+            },
+        }
+    }
+}
+
+pub(crate) fn decode(text: &str) -> Result<Decoded<'_>, DecodeError> {
+    let raw: RawDockerEvent<'_> =
+        serde_json::from_str(text).map_err(|e| DecodeError::from_json(Source::DockerEvent, e))?;
+
+    let (actor_id, attributes) = match raw.actor {
+        Some(actor) => (actor.id, actor.attributes.unwrap_or_default()),
+        None => (None, RawAttributes::default()),
+    };
+    let full_action = raw
+        .action
+        .or(raw.status)
+        .map(|s| s.0)
+        .ok_or_else(|| DecodeError::Shape {
+            format: Source::DockerEvent,
+            column: 1,
+            message: "missing field `Action` (or legacy `status`)".to_string(),
+        })?;
+    let (raw_action, suffix) = split_suffix(full_action);
+    let subject = Subject::of(raw.kind.as_ref().map(|k| &*k.0), &raw_action);
+    let action = match subject {
+        Subject::Container => container_action(&raw_action),
+        Subject::Image if raw_action == "pull" => Action::ImagePull,
+        Subject::Image | Subject::Other => Action::Other,
+    };
+
+    let mut event = Event::new(Source::DockerEvent, action, raw_action);
+    event.time_ns = raw
+        .time_nano
+        .or_else(|| raw.time.and_then(|s| s.checked_mul(1_000_000_000)));
+    let id = non_empty(actor_id.or(raw.id));
+
+    match subject {
+        Subject::Container => {
+            let (workload, k8s_container_name) = KubernetesLabels {
+                pod_name: attributes.pod_name,
+                pod_namespace: attributes.pod_namespace,
+                pod_uid: attributes.pod_uid,
+                container_name: attributes.container_name,
+            }
+            .into_parts();
+            event.workload = workload;
+            let image = non_empty(attributes.image).or_else(|| non_empty(raw.from));
+            event.containers.push(Container {
+                id,
+                name: k8s_container_name.or_else(|| non_empty(attributes.name)),
+                image: image.map(ImageRef::lenient),
+                ..Container::default()
+            });
+            event.process = process(&event.raw_action, suffix, attributes.exit_code);
+        }
+        // An image event's actor is the image: `Actor.ID` is the reference as pulled
+        // (`alpine:latest`). It is kept as a container-less image so rules on registries
+        // see it.
+        Subject::Image => {
+            if let Some(reference) = id {
+                event.containers.push(Container {
+                    image: Some(ImageRef::lenient(reference)),
+                    ..Container::default()
+                });
+            }
+        }
+        Subject::Other => {}
+    }
+    Ok(Decoded::evaluated(event))
+}
+
+/// Container actions. One exec is reported once, at `exec_create` (which carries the
+/// command); `exec_start` and `exec_die` stay `Other`.
+fn container_action(raw_action: &str) -> Action {
+    match raw_action {
+        "create" => Action::ContainerCreate,
+        "start" => Action::ContainerStart,
+        "restart" => Action::ContainerRestart,
+        "stop" => Action::ContainerStop,
+        "die" => Action::ContainerDie,
+        "kill" => Action::ContainerKill,
+        "destroy" => Action::ContainerDestroy,
+        "exec_create" => Action::ContainerExec,
+        "attach" => Action::ContainerAttach,
+        _ => Action::Other,
+    }
+}
+
+/// The process an event speaks of: the exec's command line (`exec_create: /bin/sh -c id`)
+/// or the exit code of a `die` / `exec_die`.
+fn process<'a>(
+    raw_action: &str,
+    suffix: Option<Cow<'a, str>>,
+    exit_code: Option<Str<'a>>,
+) -> Option<Process<'a>> {
+    match raw_action {
+        "exec_create" | "exec_start" => {
+            let command_line = suffix.filter(|s| !s.trim().is_empty())?;
+            let args = words(&command_line);
+            Some(Process {
+                executable: args.first().cloned(),
+                args,
+                command_line: Some(command_line),
+                ..Process::default()
+            })
+        }
+        "die" | "exec_die" => {
+            let exit_code = exit_code.and_then(|c| c.0.trim().parse::<i64>().ok())?;
+            Some(Process {
+                exit_code: Some(exit_code),
+                ..Process::default()
+            })
+        }
+        _ => None,
+    }
+}
+
+/// Split `exec_create: /bin/sh -c id` at the first `": "` into the action and its suffix.
+fn split_suffix(action: Cow<'_, str>) -> (Cow<'_, str>, Option<Cow<'_, str>>) {
+    const SEP: &str = ": ";
+    match action {
+        Cow::Borrowed(s) => match s.split_once(SEP) {
+            Some((a, rest)) => (Cow::Borrowed(a), Some(Cow::Borrowed(rest))),
+            None => (Cow::Borrowed(s), None),
+        },
+        Cow::Owned(s) => match s.split_once(SEP) {
+            Some((a, rest)) => (Cow::Owned(a.to_owned()), Some(Cow::Owned(rest.to_owned()))),
+            None => (Cow::Owned(s), None),
+        },
+    }
+}
+
+/// Whitespace-separated words, borrowed when the line is. Docker joins the exec's argv
+/// with single spaces, so quoting is already lost; this is the best split there is.
+fn words<'a>(line: &Cow<'a, str>) -> Vec<Cow<'a, str>> {
+    match line {
+        Cow::Borrowed(s) => s.split_whitespace().map(Cow::Borrowed).collect(),
+        Cow::Owned(s) => s
+            .split_whitespace()
+            .map(|w| Cow::Owned(w.to_owned()))
+            .collect(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::SecurityContext;
+
+    const ID: &str = "4f3c1a9e8b7d6c5b4a39281706f5e4d3c2b1a09f8e7d6c5b4a3928170f6e5d4c";
+
+    fn decode_ok(text: &str) -> Event<'_> {
+        let decoded = decode(text).unwrap_or_else(|e| panic!("{e}: {text}"));
+        assert!(decoded.evaluate);
+        decoded.event
+    }
+
+    #[test]
+    fn current_create_event() {
+        let line = format!(
+            r#"{{"status":"create","id":"{ID}","from":"nginx:1.25","Type":"container","Action":"create","Actor":{{"ID":"{ID}","Attributes":{{"image":"registry.example.com:5000/ops/node-agent:2.1","name":"node-agent","maintainer":"ops"}}}},"scope":"local","time":1715677923,"timeNano":1715677923412345678}}"#
+        );
+        let event = decode_ok(&line);
+        assert_eq!(event.source, Source::DockerEvent);
+        assert_eq!(event.action, Action::ContainerCreate);
+        assert_eq!(event.raw_action, "create");
+        assert_eq!(event.time_ns, Some(1_715_677_923_412_345_678));
+        assert_eq!(event.containers.len(), 1);
+        let c = &event.containers[0];
+        assert_eq!(c.id.as_deref(), Some(ID));
+        assert!(
+            matches!(c.id, Some(Cow::Borrowed(_))),
+            "id is borrowed from the record"
+        );
+        assert_eq!(c.name.as_deref(), Some("node-agent"));
+        // Current `Attributes.image` wins over legacy `from`.
+        assert_eq!(
+            c.image.as_ref().map(|i| &*i.reference),
+            Some("registry.example.com:5000/ops/node-agent:2.1")
+        );
+        // A create event says nothing about privileges: all unknown, none "false".
+        assert_eq!(c.security, SecurityContext::default());
+        assert_eq!(c.security.privileged, None);
+        assert!(event.workload.is_none());
+        assert!(event.process.is_none());
+    }
+
+    #[test]
+    fn legacy_only_event() {
+        let line =
+            format!(r#"{{"status":"start","id":"{ID}","from":"nginx:1.25","time":1715677923}}"#);
+        let event = decode_ok(&line);
+        assert_eq!(event.action, Action::ContainerStart);
+        assert_eq!(event.raw_action, "start");
+        assert_eq!(event.time_ns, Some(1_715_677_923_000_000_000));
+        let c = &event.containers[0];
+        assert_eq!(c.id.as_deref(), Some(ID));
+        assert_eq!(c.name, None);
+        assert_eq!(c.image.as_ref().map(|i| &*i.reference), Some("nginx:1.25"));
+    }
+
+    #[test]
+    fn exec_create_carries_the_command() {
+        let line = format!(
+            r#"{{"Type":"container","Action":"exec_create: /bin/sh -c id","Actor":{{"ID":"{ID}","Attributes":{{"execID":"9a1b","image":"nginx:1.25","name":"web"}}}},"scope":"local","time":1715677930,"timeNano":1715677930000000001}}"#
+        );
+        let event = decode_ok(&line);
+        assert_eq!(event.action, Action::ContainerExec);
+        assert_eq!(event.raw_action, "exec_create");
+        let p = event.process.expect("exec process");
+        assert_eq!(p.command_line.as_deref(), Some("/bin/sh -c id"));
+        assert_eq!(p.executable.as_deref(), Some("/bin/sh"));
+        assert_eq!(p.args, ["/bin/sh", "-c", "id"]);
+        assert!(p.args.iter().all(|a| matches!(a, Cow::Borrowed(_))));
+    }
+
+    #[test]
+    fn exec_start_and_die_are_other() {
+        let start = format!(
+            r#"{{"Type":"container","Action":"exec_start: /bin/sh -c id","Actor":{{"ID":"{ID}","Attributes":{{"execID":"9a1b"}}}},"time":1}}"#
+        );
+        let event = decode_ok(&start);
+        assert_eq!(event.action, Action::Other);
+        assert_eq!(event.raw_action, "exec_start");
+        assert_eq!(
+            event.process.and_then(|p| p.command_line).as_deref(),
+            Some("/bin/sh -c id")
+        );
+
+        let die = format!(
+            r#"{{"Type":"container","Action":"exec_die","Actor":{{"ID":"{ID}","Attributes":{{"execID":"9a1b","exitCode":"0"}}}},"time":1}}"#
+        );
+        let event = decode_ok(&die);
+        assert_eq!(event.action, Action::Other);
+        assert_eq!(event.process.and_then(|p| p.exit_code), Some(0));
+    }
+
+    #[test]
+    fn escaped_command_line_is_owned_but_split() {
+        let line = format!(
+            r#"{{"Type":"container","Action":"exec_create: sh -c \"id\"","Actor":{{"ID":"{ID}"}},"time":1}}"#
+        );
+        let event = decode_ok(&line);
+        assert_eq!(event.raw_action, "exec_create");
+        let p = event.process.expect("exec process");
+        assert_eq!(p.command_line.as_deref(), Some(r#"sh -c "id""#));
+        assert_eq!(p.args, ["sh", "-c", "\"id\""]);
+    }
+
+    #[test]
+    fn die_exit_code() {
+        let line = format!(
+            r#"{{"Type":"container","Action":"die","Actor":{{"ID":"{ID}","Attributes":{{"execDuration":"41","exitCode":"137","image":"nginx:1.25","name":"web"}}}},"scope":"local","time":1715677990,"timeNano":1715677990500000000}}"#
+        );
+        let event = decode_ok(&line);
+        assert_eq!(event.action, Action::ContainerDie);
+        assert_eq!(event.process.and_then(|p| p.exit_code), Some(137));
+    }
+
+    #[test]
+    fn health_status_suffix_is_split_off() {
+        let line = format!(
+            r#"{{"Type":"container","Action":"health_status: unhealthy","Actor":{{"ID":"{ID}","Attributes":{{"name":"web"}}}},"time":1}}"#
+        );
+        let event = decode_ok(&line);
+        assert_eq!(event.action, Action::Other);
+        assert_eq!(event.raw_action, "health_status");
+        assert!(event.process.is_none());
+        assert_eq!(event.containers[0].name.as_deref(), Some("web"));
+    }
+
+    #[test]
+    fn action_table() {
+        for (raw, action) in [
+            ("create", Action::ContainerCreate),
+            ("start", Action::ContainerStart),
+            ("restart", Action::ContainerRestart),
+            ("stop", Action::ContainerStop),
+            ("die", Action::ContainerDie),
+            ("kill", Action::ContainerKill),
+            ("destroy", Action::ContainerDestroy),
+            ("exec_create", Action::ContainerExec),
+            ("attach", Action::ContainerAttach),
+            ("pause", Action::Other),
+            ("oom", Action::Other),
+        ] {
+            let line = format!(
+                r#"{{"Type":"container","Action":"{raw}","Actor":{{"ID":"{ID}"}},"time":1}}"#
+            );
+            assert_eq!(decode_ok(&line).action, action, "{raw}");
+        }
+    }
+
+    #[test]
+    fn kubernetes_labels_make_a_pod() {
+        let line = format!(
+            r#"{{"Type":"container","Action":"start","Actor":{{"ID":"{ID}","Attributes":{{"image":"nginx:1.25","name":"k8s_web_web-1_shop_1f2e_0","io.kubernetes.container.name":"web","io.kubernetes.pod.name":"web-1","io.kubernetes.pod.namespace":"shop","io.kubernetes.pod.uid":"1f2e"}}}},"time":1}}"#
+        );
+        let event = decode_ok(&line);
+        let w = event.workload.expect("pod");
+        assert_eq!(w.kind, "Pod");
+        assert_eq!(w.name.as_deref(), Some("web-1"));
+        assert_eq!(w.namespace.as_deref(), Some("shop"));
+        assert_eq!(w.uid.as_deref(), Some("1f2e"));
+        assert_eq!(event.containers[0].name.as_deref(), Some("web"));
+    }
+
+    #[test]
+    fn image_pull() {
+        let line = r#"{"status":"pull","id":"nginx:1.25","Type":"image","Action":"pull","Actor":{"ID":"nginx:1.25","Attributes":{"name":"nginx"}},"scope":"local","time":1715677900,"timeNano":1715677900000000000}"#;
+        let event = decode_ok(line);
+        assert_eq!(event.action, Action::ImagePull);
+        assert_eq!(event.raw_action, "pull");
+        assert_eq!(event.containers.len(), 1);
+        assert_eq!(event.containers[0].id, None);
+        assert_eq!(
+            event.containers[0].image.as_ref().map(|i| &*i.reference),
+            Some("nginx:1.25")
+        );
+
+        // Pre-1.10 image events have no `Type`.
+        let legacy = r#"{"status":"pull","id":"nginx:1.25","time":1715677900}"#;
+        assert_eq!(decode_ok(legacy).action, Action::ImagePull);
+    }
+
+    #[test]
+    fn non_container_type_is_other() {
+        let line = format!(
+            r#"{{"Type":"network","Action":"connect","Actor":{{"ID":"0b2c","Attributes":{{"container":"{ID}","name":"bridge","type":"bridge"}}}},"scope":"local","time":1,"timeNano":1000000000}}"#
+        );
+        let event = decode_ok(&line);
+        assert_eq!(event.action, Action::Other);
+        assert_eq!(event.raw_action, "connect");
+        assert!(event.containers.is_empty());
+        assert!(event.workload.is_none());
+    }
+
+    #[test]
+    fn truncated_json_is_a_syntax_error_with_a_column() {
+        let line = format!(r#"{{"Type":"container","Action":"start","Actor":{{"ID":"{ID}""#);
+        match decode(&line) {
+            Err(DecodeError::Syntax { column, .. }) => assert!(column > 1, "{column}"),
+            other => panic!("expected a syntax error, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn wrong_shape_is_a_shape_error() {
+        match decode(r#"{"Type": 5, "Action": "start"}"#) {
+            Err(DecodeError::Shape {
+                format: Source::DockerEvent,
+                column,
+                ..
+            }) => {
+                assert_eq!(column, 10)
+            }
+            other => panic!("expected a shape error, got {other:?}"),
+        }
+        assert!(matches!(
+            decode(r#"[1, 2]"#),
+            Err(DecodeError::Shape { .. })
+        ));
+        assert!(matches!(
+            decode(r#"{"Type":"container","Actor":{"ID":"x"}}"#),
+            Err(DecodeError::Shape { column: 1, .. })
+        ));
+    }
+}

@@ -1,0 +1,572 @@
+//! `docker inspect` output: one element of the array the CLI prints, which is the body
+//! of `GET /containers/{id}/json`.
+//!
+//! This is where a Docker container's launch attributes are seen: the privileged flag,
+//! host namespaces, bind mounts, added capabilities, restart policy, user, entrypoint and
+//! command. Docker events carry none of them, so a collector inspects each container when
+//! it sees the `create` event and the engine joins later events to what this decoder
+//! produced. The record normalizes to [`Action::ContainerCreate`] with `raw_action`
+//! `inspect`; it is timed at the container's `Created`, not at the moment of the look.
+//!
+//! What inspect cannot say: whether `Entrypoint` and `Cmd` were overridden or came from
+//! the image (Docker merges the two into `Config`), and the `docker run` flags that
+//! produced a setting. `SecurityOpt`, `CapDrop`, `Devices` and `UsernsMode` are not read
+//! yet: the model has no place for them.
+
+use std::borrow::Cow;
+use std::fmt;
+
+use serde::Deserialize;
+use serde::de::{self, Deserializer, SeqAccess, Visitor};
+
+use self::time::parse_rfc3339_ns;
+use super::docker_events::{KubernetesLabels, Str, non_empty};
+use super::{DecodeError, Decoded};
+use crate::image_ref::ImageRef;
+use crate::model::{Action, Container, Event, HostMount, RestartPolicy, SecurityContext, Source};
+
+// `decode/time.rs` is shared with the Kubernetes decoder but not declared in
+// `decode/mod.rs` yet; until it is, this file includes it. Once `mod time;` is there,
+// drop these two lines and import `super::time::parse_rfc3339_ns` instead.
+#[path = "time.rs"]
+mod time;
+
+#[derive(Deserialize)]
+struct RawInspect<'a> {
+    #[serde(rename = "Id", borrow)]
+    id: Option<Str<'a>>,
+    /// `/name`, with the leading slash of Docker's legacy link tree.
+    #[serde(rename = "Name", borrow)]
+    name: Option<Str<'a>>,
+    /// RFC 3339 with nanoseconds.
+    #[serde(rename = "Created", borrow)]
+    created: Option<Str<'a>>,
+    #[serde(rename = "Config", borrow)]
+    config: Option<RawConfig<'a>>,
+    #[serde(rename = "HostConfig", borrow)]
+    host_config: Option<RawHostConfig<'a>>,
+    #[serde(rename = "Mounts", borrow)]
+    mounts: Option<Vec<RawMountPoint<'a>>>,
+}
+
+#[derive(Deserialize)]
+struct RawConfig<'a> {
+    /// The image as the user named it (`nginx:1.25`); the top-level `Image` is the
+    /// sha256 image id and says nothing about the registry.
+    #[serde(rename = "Image", borrow)]
+    image: Option<Str<'a>>,
+    #[serde(rename = "Entrypoint", borrow)]
+    entrypoint: Option<StrList<'a>>,
+    #[serde(rename = "Cmd", borrow)]
+    cmd: Option<StrList<'a>>,
+    #[serde(rename = "User", borrow)]
+    user: Option<Str<'a>>,
+    #[serde(rename = "Labels", borrow)]
+    labels: Option<KubernetesLabels<'a>>,
+}
+
+#[derive(Deserialize)]
+struct RawHostConfig<'a> {
+    #[serde(rename = "Privileged")]
+    privileged: Option<bool>,
+    #[serde(rename = "PidMode", borrow)]
+    pid_mode: Option<Str<'a>>,
+    #[serde(rename = "IpcMode", borrow)]
+    ipc_mode: Option<Str<'a>>,
+    #[serde(rename = "NetworkMode", borrow)]
+    network_mode: Option<Str<'a>>,
+    /// `-v src:dst[:opts]` as typed.
+    #[serde(rename = "Binds", borrow)]
+    binds: Option<Vec<Str<'a>>>,
+    /// `--mount` specifications.
+    #[serde(rename = "Mounts", borrow)]
+    mounts: Option<Vec<RawMountSpec<'a>>>,
+    /// A `strslice` in the Engine API: a string or an array.
+    #[serde(rename = "CapAdd", borrow)]
+    cap_add: Option<StrList<'a>>,
+    #[serde(rename = "RestartPolicy", borrow)]
+    restart_policy: Option<RawRestartPolicy<'a>>,
+}
+
+#[derive(Deserialize)]
+struct RawRestartPolicy<'a> {
+    #[serde(rename = "Name", borrow)]
+    name: Option<Str<'a>>,
+    #[serde(rename = "MaximumRetryCount")]
+    maximum_retry_count: Option<i64>,
+}
+
+/// An entry of the top-level `Mounts`: every mount the container has, whatever flag
+/// made it.
+#[derive(Deserialize)]
+struct RawMountPoint<'a> {
+    #[serde(rename = "Type", borrow)]
+    kind: Option<Str<'a>>,
+    #[serde(rename = "Source", borrow)]
+    source: Option<Str<'a>>,
+    #[serde(rename = "Destination", borrow)]
+    destination: Option<Str<'a>>,
+    #[serde(rename = "RW")]
+    rw: Option<bool>,
+}
+
+/// An entry of `HostConfig.Mounts` (`--mount type=bind,source=...,target=...`).
+#[derive(Deserialize)]
+struct RawMountSpec<'a> {
+    #[serde(rename = "Type", borrow)]
+    kind: Option<Str<'a>>,
+    #[serde(rename = "Source", borrow)]
+    source: Option<Str<'a>>,
+    #[serde(rename = "Target", borrow)]
+    target: Option<Str<'a>>,
+    #[serde(rename = "ReadOnly")]
+    read_only: Option<bool>,
+}
+
+/// Docker's `strslice.StrSlice`: a JSON array of strings, or one string that stands for
+/// a one-element array (it is not split on spaces).
+struct StrList<'a>(Vec<Cow<'a, str>>);
+
+impl<'de: 'a, 'a> Deserialize<'de> for StrList<'a> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct StrListVisitor;
+
+        impl<'de> Visitor<'de> for StrListVisitor {
+            type Value = StrList<'de>;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a string or an array of strings")
+            }
+
+            fn visit_borrowed_str<E: de::Error>(self, s: &'de str) -> Result<Self::Value, E> {
+                Ok(StrList(vec![Cow::Borrowed(s)]))
+            }
+
+            fn visit_str<E: de::Error>(self, s: &str) -> Result<Self::Value, E> {
+                Ok(StrList(vec![Cow::Owned(s.to_owned())]))
+            }
+
+            fn visit_string<E: de::Error>(self, s: String) -> Result<Self::Value, E> {
+                Ok(StrList(vec![Cow::Owned(s)]))
+            }
+
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+                let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(64));
+                while let Some(Str(item)) = seq.next_element::<Str<'de>>()? {
+                    items.push(item);
+                }
+                Ok(StrList(items))
+            }
+        }
+
+        deserializer.deserialize_any(StrListVisitor)
+    }
+}
+
+pub(crate) fn decode(text: &str) -> Result<Decoded<'_>, DecodeError> {
+    let raw: RawInspect<'_> =
+        serde_json::from_str(text).map_err(|e| DecodeError::from_json(Source::DockerInspect, e))?;
+
+    let mut event = Event::new(Source::DockerInspect, Action::ContainerCreate, "inspect");
+    event.time_ns = raw.created.as_ref().and_then(|c| parse_rfc3339_ns(&c.0));
+
+    let (image, entrypoint, command, user, labels) = match raw.config {
+        Some(c) => (
+            non_empty(c.image),
+            c.entrypoint.map(|l| l.0),
+            c.cmd.map(|l| l.0),
+            non_empty(c.user),
+            c.labels.unwrap_or_default(),
+        ),
+        None => (None, None, None, None, KubernetesLabels::default()),
+    };
+    let (workload, k8s_container_name) = labels.into_parts();
+    event.workload = workload;
+
+    let mut security = SecurityContext {
+        user,
+        entrypoint,
+        command,
+        ..SecurityContext::default()
+    };
+    // Top-level `Mounts` first: it has the effective read/write flag. `HostConfig` only
+    // adds what a container that never started may not list there yet.
+    for m in raw.mounts.into_iter().flatten() {
+        if kind_is_bind(&m.kind) {
+            if let Some(host_path) = non_empty(m.source) {
+                let read_only = m.rw.is_some_and(|rw| !rw);
+                push_mount(
+                    &mut security.host_mounts,
+                    host_path,
+                    non_empty(m.destination),
+                    read_only,
+                );
+            }
+        }
+    }
+    if let Some(hc) = raw.host_config {
+        security.privileged = hc.privileged;
+        security.host_pid = hc.pid_mode.map(|m| m.0 == "host");
+        security.host_ipc = hc.ipc_mode.map(|m| m.0 == "host");
+        security.host_network = hc.network_mode.map(|m| m.0 == "host");
+        security.cap_add = hc.cap_add.map(|l| l.0).unwrap_or_default();
+        security.restart_policy = hc.restart_policy.and_then(restart_policy);
+        for m in hc.mounts.into_iter().flatten() {
+            if kind_is_bind(&m.kind) {
+                if let Some(host_path) = non_empty(m.source) {
+                    let read_only = m.read_only.unwrap_or(false);
+                    push_mount(
+                        &mut security.host_mounts,
+                        host_path,
+                        non_empty(m.target),
+                        read_only,
+                    );
+                }
+            }
+        }
+        for bind in hc.binds.into_iter().flatten() {
+            if let Some((host_path, container_path, read_only)) = parse_bind(bind.0) {
+                push_mount(
+                    &mut security.host_mounts,
+                    host_path,
+                    Some(container_path),
+                    read_only,
+                );
+            }
+        }
+    }
+
+    let name = raw.name.map(|n| strip_slash(n.0)).filter(|n| !n.is_empty());
+    event.containers.push(Container {
+        id: non_empty(raw.id),
+        name: k8s_container_name.or(name),
+        image: image.map(ImageRef::lenient),
+        security,
+        ..Container::default()
+    });
+    Ok(Decoded::evaluated(event))
+}
+
+fn kind_is_bind(kind: &Option<Str<'_>>) -> bool {
+    kind.as_ref().is_some_and(|k| k.0 == "bind")
+}
+
+/// Add a host mount unless one with the same host and container path is already there.
+fn push_mount<'a>(
+    mounts: &mut Vec<HostMount<'a>>,
+    host_path: Cow<'a, str>,
+    container_path: Option<Cow<'a, str>>,
+    read_only: bool,
+) {
+    let seen = mounts
+        .iter()
+        .any(|m| m.host_path == host_path && m.container_path == container_path);
+    if !seen {
+        mounts.push(HostMount {
+            host_path,
+            container_path,
+            read_only,
+        });
+    }
+}
+
+/// `None` when the policy is unset or `no`; a retry limit only when one is set.
+fn restart_policy(raw: RawRestartPolicy<'_>) -> Option<RestartPolicy<'_>> {
+    let name = non_empty(raw.name).filter(|n| n != "no")?;
+    let max_retries = raw
+        .maximum_retry_count
+        .filter(|&n| n > 0)
+        .map(|n| u32::try_from(n).unwrap_or(u32::MAX));
+    Some(RestartPolicy { name, max_retries })
+}
+
+/// A `HostConfig.Binds` entry, `src:dst[:opts]`, when `src` is a host path (absolute);
+/// a bare name is a named volume. `opts` is a comma list in which `ro` makes the mount
+/// read-only.
+fn parse_bind(bind: Cow<'_, str>) -> Option<(Cow<'_, str>, Cow<'_, str>, bool)> {
+    fn split(s: &str) -> Option<(&str, &str, bool)> {
+        let mut parts = s.splitn(3, ':');
+        let src = parts.next().filter(|p| p.starts_with('/'))?;
+        let dst = parts.next().filter(|p| !p.is_empty())?;
+        let read_only = parts
+            .next()
+            .is_some_and(|opts| opts.split(',').any(|o| o == "ro"));
+        Some((src, dst, read_only))
+    }
+    match bind {
+        Cow::Borrowed(s) => {
+            let (src, dst, ro) = split(s)?;
+            Some((Cow::Borrowed(src), Cow::Borrowed(dst), ro))
+        }
+        Cow::Owned(s) => {
+            let (src, dst, ro) = split(&s)?;
+            Some((Cow::Owned(src.to_owned()), Cow::Owned(dst.to_owned()), ro))
+        }
+    }
+}
+
+fn strip_slash(name: Cow<'_, str>) -> Cow<'_, str> {
+    match name {
+        Cow::Borrowed(s) => Cow::Borrowed(s.strip_prefix('/').unwrap_or(s)),
+        Cow::Owned(s) => match s.strip_prefix('/') {
+            Some(rest) => Cow::Owned(rest.to_owned()),
+            None => Cow::Owned(s),
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const RISKY: &str = r#"{
+        "Id": "4f3c1a9e8b7d6c5b4a39281706f5e4d3c2b1a09f8e7d6c5b4a3928170f6e5d4c",
+        "Created": "2024-05-14T09:12:03.412345678Z",
+        "Path": "/bin/sh",
+        "Args": ["-c", "exec /usr/local/bin/node-agent"],
+        "State": {"Status": "running", "Running": true, "Pid": 4242, "ExitCode": 0,
+                  "StartedAt": "2024-05-14T09:12:04.001Z", "FinishedAt": "0001-01-01T00:00:00Z"},
+        "Image": "sha256:0d6f0c5e3a7b8c9d1e2f3a4b5c6d7e8f9a0b1c2d3e4f5a6b7c8d9e0f1a2b3c4d",
+        "Name": "/node-agent",
+        "RestartCount": 0,
+        "HostConfig": {
+            "Binds": ["/var/run/docker.sock:/var/run/docker.sock", "/etc:/host/etc:ro", "agent-data:/data", "/opt/agent:/opt/agent:ro,rslave"],
+            "NetworkMode": "bridge",
+            "RestartPolicy": {"Name": "always", "MaximumRetryCount": 0},
+            "CapAdd": ["SYS_ADMIN"],
+            "CapDrop": null,
+            "IpcMode": "private",
+            "PidMode": "host",
+            "Privileged": true,
+            "SecurityOpt": ["label=disable"],
+            "UsernsMode": "",
+            "Mounts": [{"Type": "bind", "Source": "/run/containerd", "Target": "/run/containerd", "ReadOnly": true}]
+        },
+        "Mounts": [
+            {"Type": "bind", "Source": "/var/run/docker.sock", "Destination": "/var/run/docker.sock", "Mode": "", "RW": true, "Propagation": "rprivate"},
+            {"Type": "bind", "Source": "/etc", "Destination": "/host/etc", "Mode": "ro", "RW": false, "Propagation": "rprivate"},
+            {"Type": "volume", "Name": "agent-data", "Source": "/var/lib/docker/volumes/agent-data/_data", "Destination": "/data", "Driver": "local", "Mode": "z", "RW": true, "Propagation": ""}
+        ],
+        "Config": {
+            "Hostname": "4f3c1a9e8b7d",
+            "User": "0:0",
+            "Env": ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"],
+            "Cmd": ["-c", "exec /usr/local/bin/node-agent"],
+            "Image": "registry.example.com:5000/ops/node-agent:2.1@sha256:8b1a9953c4611296a827abf8c47804d7e6c49c6b8a3f4e2d1c0b9a8f7e6d5c4b",
+            "Entrypoint": ["/bin/sh"],
+            "Labels": {"maintainer": "ops@example.com"}
+        }
+    }"#;
+
+    fn container<'a>(event: &'a Event<'a>) -> &'a Container<'a> {
+        assert_eq!(event.containers.len(), 1);
+        &event.containers[0]
+    }
+
+    #[test]
+    fn risky_container() {
+        let decoded = decode(RISKY).unwrap();
+        assert!(decoded.evaluate);
+        let event = decoded.event;
+        assert_eq!(event.source, Source::DockerInspect);
+        assert_eq!(event.action, Action::ContainerCreate);
+        assert_eq!(event.raw_action, "inspect");
+        assert_eq!(event.time_ns, Some(1_715_677_923_412_345_678));
+        assert!(event.workload.is_none());
+
+        let c = container(&event);
+        assert_eq!(
+            c.id.as_deref(),
+            Some("4f3c1a9e8b7d6c5b4a39281706f5e4d3c2b1a09f8e7d6c5b4a3928170f6e5d4c")
+        );
+        assert_eq!(c.name.as_deref(), Some("node-agent"));
+        assert!(matches!(c.name, Some(Cow::Borrowed(_))));
+        let image = c.image.as_ref().unwrap();
+        assert_eq!(image.registry, "registry.example.com:5000");
+        assert_eq!(image.repository, "ops/node-agent");
+        assert_eq!(image.tag.as_deref(), Some("2.1"));
+        assert!(
+            image
+                .digest
+                .as_deref()
+                .is_some_and(|d| d.starts_with("sha256:8b1a"))
+        );
+
+        let s = &c.security;
+        assert_eq!(s.privileged, Some(true));
+        assert_eq!(s.host_pid, Some(true));
+        assert_eq!(s.host_ipc, Some(false));
+        assert_eq!(s.host_network, Some(false));
+        assert_eq!(s.cap_add, ["SYS_ADMIN"]);
+        assert_eq!(s.user.as_deref(), Some("0:0"));
+        assert_eq!(
+            s.restart_policy,
+            Some(RestartPolicy {
+                name: "always".into(),
+                max_retries: None
+            })
+        );
+        assert_eq!(s.entrypoint.as_deref(), Some(&["/bin/sh".into()][..]));
+        assert_eq!(
+            s.command.as_deref(),
+            Some(&["-c".into(), "exec /usr/local/bin/node-agent".into()][..])
+        );
+        let mounts: Vec<(&str, Option<&str>, bool)> = s
+            .host_mounts
+            .iter()
+            .map(|m| (&*m.host_path, m.container_path.as_deref(), m.read_only))
+            .collect();
+        assert_eq!(
+            mounts,
+            [
+                ("/var/run/docker.sock", Some("/var/run/docker.sock"), false),
+                ("/etc", Some("/host/etc"), true),
+                ("/run/containerd", Some("/run/containerd"), true),
+                ("/opt/agent", Some("/opt/agent"), true),
+            ],
+            "Mounts, then HostConfig.Mounts, then Binds, without duplicates or volumes"
+        );
+    }
+
+    #[test]
+    fn benign_container_says_no() {
+        let text = r#"{"Id":"a1","Name":"/web","Created":"2024-05-14T09:20:00Z",
+            "Config":{"Image":"nginx:1.25","User":"","Entrypoint":["/docker-entrypoint.sh"],"Cmd":["nginx","-g","daemon off;"],"Labels":{}},
+            "HostConfig":{"Privileged":false,"PidMode":"","IpcMode":"private","NetworkMode":"bridge","Binds":null,"CapAdd":null,
+                          "RestartPolicy":{"Name":"no","MaximumRetryCount":0}},
+            "Mounts":[]}"#;
+        let event = decode(text).unwrap().event;
+        let s = &container(&event).security;
+        assert_eq!(s.privileged, Some(false));
+        assert_eq!(s.host_pid, Some(false));
+        assert!(s.cap_add.is_empty() && s.host_mounts.is_empty());
+        assert_eq!(s.user, None);
+        assert_eq!(s.restart_policy, None);
+        assert_eq!(
+            container(&event).image.as_ref().unwrap().repository,
+            "library/nginx"
+        );
+    }
+
+    #[test]
+    fn restart_policy_retries() {
+        let text = r#"{"Id":"a1","HostConfig":{"RestartPolicy":{"Name":"on-failure","MaximumRetryCount":5}}}"#;
+        let event = decode(text).unwrap().event;
+        assert_eq!(
+            container(&event).security.restart_policy,
+            Some(RestartPolicy {
+                name: "on-failure".into(),
+                max_retries: Some(5)
+            })
+        );
+        let text =
+            r#"{"Id":"a1","HostConfig":{"RestartPolicy":{"Name":"","MaximumRetryCount":0}}}"#;
+        assert_eq!(
+            container(&decode(text).unwrap().event)
+                .security
+                .restart_policy,
+            None
+        );
+    }
+
+    #[test]
+    fn entrypoint_string_array_or_null() {
+        let cases: [(&str, Option<Vec<&str>>); 5] = [
+            (r#""/bin/sh -c""#, Some(vec!["/bin/sh -c"])),
+            (r#"["/bin/sh", "-c"]"#, Some(vec!["/bin/sh", "-c"])),
+            (r#"[]"#, Some(vec![])),
+            ("null", None),
+            (r#""\/bin\/bash""#, Some(vec!["/bin/bash"])),
+        ];
+        for (json, expected) in cases {
+            let text = format!(
+                r#"{{"Id":"a1","Config":{{"Entrypoint":{json},"Cmd":{json}}},"HostConfig":{{}}}}"#
+            );
+            let event = decode(&text).unwrap().event;
+            let s = &container(&event).security;
+            let got = s
+                .entrypoint
+                .as_ref()
+                .map(|v| v.iter().map(|a| &**a).collect::<Vec<_>>());
+            assert_eq!(got, expected, "{json}");
+            assert_eq!(s.entrypoint, s.command, "{json}");
+        }
+        let event = decode(r#"{"Id":"a1","Config":{},"HostConfig":{}}"#)
+            .unwrap()
+            .event;
+        assert_eq!(container(&event).security.entrypoint, None);
+        assert_eq!(container(&event).security.command, None);
+    }
+
+    #[test]
+    fn missing_host_config_leaves_everything_unknown() {
+        let event = decode(r#"{"Id":"a1","Name":"/x","HostConfig":null}"#)
+            .unwrap()
+            .event;
+        assert!(container(&event).security.is_unknown());
+    }
+
+    #[test]
+    fn kubernetes_labels() {
+        let text = r#"{"Id":"a1","Name":"/k8s_app_web-1_shop_1f2e_0","HostConfig":{},
+            "Config":{"Image":"nginx:1.25","Labels":{"io.kubernetes.container.name":"app","io.kubernetes.pod.name":"web-1","io.kubernetes.pod.namespace":"shop"}}}"#;
+        let event = decode(text).unwrap().event;
+        let w = event.workload.as_ref().unwrap();
+        assert_eq!(
+            (w.kind.as_ref(), w.name.as_deref(), w.namespace.as_deref()),
+            ("Pod", Some("web-1"), Some("shop"))
+        );
+        assert_eq!(container(&event).name.as_deref(), Some("app"));
+    }
+
+    #[test]
+    fn bind_parsing() {
+        let parse = |s: &'static str| {
+            parse_bind(Cow::Borrowed(s)).map(|(a, b, ro)| (a.into_owned(), b.into_owned(), ro))
+        };
+        assert_eq!(
+            parse("/etc:/host/etc"),
+            Some(("/etc".into(), "/host/etc".into(), false))
+        );
+        assert_eq!(
+            parse("/:/host:ro,rslave"),
+            Some(("/".into(), "/host".into(), true))
+        );
+        assert_eq!(
+            parse("/etc:/host/etc:rw"),
+            Some(("/etc".into(), "/host/etc".into(), false))
+        );
+        assert_eq!(parse("data:/data"), None);
+        assert_eq!(parse("/data"), None);
+    }
+
+    #[test]
+    fn truncated_json_is_a_syntax_error_with_a_column() {
+        let text = &RISKY[..200];
+        match decode(text) {
+            Err(DecodeError::Syntax { column, .. }) => assert!(column > 1, "{column}"),
+            other => panic!("expected a syntax error, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn wrong_shape_is_a_shape_error() {
+        for text in [
+            r#"{"Id":"a1","HostConfig":{"Privileged":"yes"}}"#,
+            r#"{"Id":"a1","Config":{"Entrypoint":5}}"#,
+            r#"{"Id":"a1","HostConfig":{"CapAdd":[1]}}"#,
+            r#"["not", "an", "object"]"#,
+        ] {
+            assert!(
+                matches!(
+                    decode(text),
+                    Err(DecodeError::Shape {
+                        format: Source::DockerInspect,
+                        ..
+                    })
+                ),
+                "{text}"
+            );
+        }
+    }
+}

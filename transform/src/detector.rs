@@ -1,0 +1,350 @@
+//! The engine as one value: a rule pack, options, state and counters, driven batch by
+//! batch. The component export and every host call exactly these methods.
+
+use std::borrow::Cow;
+
+use serde::{Deserialize, Serialize};
+
+use crate::api::{
+    Alert, BatchOrigin, BatchResult, Diagnostic, Options, PackFile, PackInfo, RecordOutcome,
+    Severity, Stats,
+};
+use crate::decode::{self, DecodeError, Decoded};
+use crate::emit::{self, AlertInput};
+use crate::enrich::{ContainerTable, StateSnapshot};
+use crate::model::{Action, Event, Source};
+use crate::pack;
+use crate::rules::{RuleEvent, RuleSet};
+
+/// Containers remembered at most (see `enrich::container_state`).
+const MAX_CONTAINERS: usize = 65_536;
+
+pub struct Detector {
+    rules: RuleSet,
+    info: PackInfo,
+    options: Options,
+    containers: ContainerTable,
+    /// Event-time watermark: the latest event time seen, used for records without one.
+    watermark_ns: i64,
+    stats: Counters,
+}
+
+#[derive(Default)]
+struct Counters {
+    records: u64,
+    decoded: u64,
+    diagnostics: u64,
+    alerts: u64,
+    per_source: [u64; Source::ALL.len()],
+}
+
+/// A record's place: its ordinal among the batch's records and its source line.
+#[derive(Clone, Copy)]
+struct Position {
+    index: usize,
+    line: u32,
+}
+
+/// The snapshot blob: versioned JSON, so a newer engine can refuse an older layout clearly.
+#[derive(Serialize, Deserialize)]
+struct Snapshot {
+    version: u32,
+    watermark_ns: i64,
+    containers: StateSnapshot,
+    correlations: rsigma_eval::CorrelationSnapshot,
+}
+
+const SNAPSHOT_VERSION: u32 = 1;
+
+impl Default for Detector {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Detector {
+    /// An engine running the default pack built into it.
+    pub fn new() -> Self {
+        let (rules, info) = pack::compile(&pack::default_pack())
+            .unwrap_or_else(|errs| panic!("the built-in rule pack must compile: {errs:?}"));
+        Detector {
+            rules,
+            info,
+            options: Options::default(),
+            containers: ContainerTable::new(MAX_CONTAINERS),
+            watermark_ns: 0,
+            stats: Counters::default(),
+        }
+    }
+
+    /// Replace the running pack with `files`, all or nothing.
+    pub fn configure(&mut self, files: &[PackFile]) -> Result<PackInfo, Vec<Diagnostic>> {
+        let (rules, info) = pack::compile(files)?;
+        self.rules = rules;
+        self.info = info.clone();
+        Ok(info)
+    }
+
+    pub fn pack_info(&self) -> &PackInfo {
+        &self.info
+    }
+
+    pub fn set_options(&mut self, options: Options) {
+        self.options = options;
+    }
+
+    /// Decode, enrich and evaluate a batch of NDJSON records (one per line).
+    pub fn process(&mut self, batch: &[u8], origin: &BatchOrigin) -> BatchResult {
+        let mut out = BatchResult::default();
+        let body = batch.strip_suffix(b"\n").unwrap_or(batch);
+        if body.is_empty() {
+            return out;
+        }
+        // Blank lines are not records: they get no outcome, but line numbers still
+        // count them.
+        let lines = body.split(|b| *b == b'\n').enumerate();
+        for (physical, record) in lines.filter(|(_, r)| !r.iter().all(u8::is_ascii_whitespace)) {
+            let at = Position { index: out.outcomes.len(), line: origin.line_of(physical) };
+            self.process_record(at, record, origin, &mut out);
+        }
+        out
+    }
+
+    /// Evaluate events a host normalized already.
+    pub fn process_events(&mut self, events: Vec<Event<'_>>, origin: &BatchOrigin) -> BatchResult {
+        let mut out = BatchResult::default();
+        for (index, event) in events.into_iter().enumerate() {
+            self.stats.records += 1;
+            let at = Position { index, line: origin.line_of(index) };
+            self.accept(at, Decoded::evaluated(event), "", origin, &mut out);
+        }
+        out
+    }
+
+    /// Move event time forward on an idle stream, closing windows that ended.
+    pub fn advance(&mut self, now_ns: i64) -> BatchResult {
+        self.watermark_ns = self.watermark_ns.max(now_ns);
+        self.rules.advance(now_ns.div_euclid(1_000_000_000));
+        BatchResult::default()
+    }
+
+    pub fn snapshot(&self) -> Vec<u8> {
+        let snap = Snapshot {
+            version: SNAPSHOT_VERSION,
+            watermark_ns: self.watermark_ns,
+            containers: self.containers.snapshot(),
+            correlations: self.rules.export_state(),
+        };
+        serde_json::to_vec(&snap).expect("snapshot types serialize")
+    }
+
+    pub fn restore(&mut self, blob: &[u8]) -> Result<(), String> {
+        let snap: Snapshot =
+            serde_json::from_slice(blob).map_err(|e| format!("unreadable snapshot: {e}"))?;
+        if snap.version != SNAPSHOT_VERSION {
+            return Err(format!(
+                "snapshot version {} is not supported (expected {SNAPSHOT_VERSION})",
+                snap.version
+            ));
+        }
+        if !self.rules.import_state(snap.correlations) {
+            return Err("snapshot correlation state does not fit the running pack".into());
+        }
+        self.containers.restore(snap.containers);
+        self.watermark_ns = snap.watermark_ns;
+        Ok(())
+    }
+
+    pub fn stats(&self) -> Stats {
+        Stats {
+            records: self.stats.records,
+            decoded: self.stats.decoded,
+            diagnostics: self.stats.diagnostics,
+            alerts: self.stats.alerts,
+            per_source: Source::ALL.into_iter().zip(self.stats.per_source).collect(),
+            containers_tracked: self.containers.len() as u64,
+            state_evictions: self.containers.evictions(),
+        }
+    }
+
+    fn process_record(&mut self, at: Position, record: &[u8], origin: &BatchOrigin, out: &mut BatchResult) {
+        self.stats.records += 1;
+        #[cfg(feature = "fault-injection")]
+        fault_injection(record);
+        let limit = self.options.max_record_bytes as usize;
+        let decoded: Result<(), DecodeError> = if record.len() > limit {
+            Err(DecodeError::TooLarge { len: record.len(), limit })
+        } else {
+            match std::str::from_utf8(record) {
+                Err(e) => Err(DecodeError::Utf8 {
+                    column: u32::try_from(e.valid_up_to() + 1).unwrap_or(u32::MAX),
+                }),
+                Ok(text) => {
+                    let text = text.strip_suffix('\r').unwrap_or(text);
+                    let result = match self.options.force_source {
+                        Some(source) => decode::decode_as(source, text),
+                        None => decode::decode(text),
+                    };
+                    match result {
+                        Ok(d) => return self.accept(at, d, text, origin, out),
+                        Err(e) => Err(e),
+                    }
+                }
+            }
+        };
+        if let Err(err) = decoded {
+            self.stats.diagnostics += 1;
+            out.outcomes.push(RecordOutcome::default());
+            out.diagnostics.push(Diagnostic {
+                severity: Severity::Error,
+                code: err.code().to_string(),
+                message: err.to_string(),
+                file: origin.file.clone(),
+                line: at.line,
+                column: err.column(),
+            });
+        }
+    }
+
+    fn accept(&mut self, at: Position, decoded: Decoded<'_>, raw: &str, origin: &BatchOrigin, out: &mut BatchResult) {
+        let Decoded { mut event, evaluate } = decoded;
+        self.stats.decoded += 1;
+        self.stats.per_source[event.source as usize] += 1;
+        self.containers.apply(&mut event);
+        match event.time_ns {
+            Some(t) => self.watermark_ns = self.watermark_ns.max(t),
+            None => event.time_ns = (self.watermark_ns > 0).then_some(self.watermark_ns),
+        }
+        let line = at.line;
+        if evaluate {
+            self.evaluate(at.index, &event, raw, &origin.file, line, out);
+        }
+        out.outcomes.push(RecordOutcome {
+            source: Some(event.source),
+            enrichment: self
+                .options
+                .enrichment
+                .then(|| emit::enrichment(&event, &origin.file, line)),
+        });
+    }
+
+    fn evaluate(&mut self, index: usize, event: &Event<'_>, raw: &str, file: &str, line: u32, out: &mut BatchResult) {
+        let view = RuleEvent::new(event, raw);
+        let time_secs = event.time_ns.unwrap_or(self.watermark_ns).div_euclid(1_000_000_000);
+        let results = self.rules.evaluate(&view, time_secs);
+        for result in &results {
+            let hit = self.rules.hit(result);
+            let mut matched = self.rules.matching_containers(&hit, &view);
+            if matched.is_empty() {
+                matched = (0..event.containers.len()).collect();
+            }
+            let summary = summary(event, &matched);
+            let input = AlertInput { hit: &hit, event, containers: &matched, summary: &summary, file, line };
+            let document = emit::render(self.options.alert_format, &input);
+            let first = matched.first().and_then(|&i| event.containers.get(i));
+            out.alerts.push(Alert {
+                record_index: u32::try_from(index).unwrap_or(u32::MAX),
+                rule_id: hit.rule_id.clone(),
+                rule_title: hit.title.clone(),
+                level: hit.level.clone(),
+                analytic: hit.analytic.clone(),
+                techniques: hit.techniques.clone(),
+                time_ns: event.time_ns,
+                source: event.source,
+                action: event.action,
+                principal: event.principal.as_ref().map(|p| p.name.to_string()),
+                namespace: event.workload.as_ref().and_then(|w| w.namespace.as_deref().map(str::to_string)),
+                containers: matched
+                    .iter()
+                    .filter_map(|&i| event.containers.get(i))
+                    .map(|c| container_label(c).into_owned())
+                    .collect(),
+                image: first.and_then(|c| c.image.as_ref()).map(|i| i.reference.to_string()),
+                summary,
+                document,
+            });
+            self.stats.alerts += 1;
+        }
+    }
+}
+
+fn container_label<'c>(c: &'c crate::model::Container<'_>) -> Cow<'c, str> {
+    match (&c.name, &c.id) {
+        (Some(name), _) => Cow::Borrowed(name.as_ref()),
+        (None, Some(id)) => Cow::Borrowed(&id[..id.len().min(12)]),
+        (None, None) => Cow::Borrowed("?"),
+    }
+}
+
+/// One line a person can read: what happened, to what, by whom.
+fn summary(e: &Event<'_>, matched: &[usize]) -> String {
+    let target = match &e.workload {
+        Some(w) => {
+            let name = w.name.as_deref().unwrap_or("?");
+            match &w.namespace {
+                Some(ns) => format!("{} {ns}/{name}", w.kind),
+                None => format!("{} {name}", w.kind),
+            }
+        }
+        None => String::new(),
+    };
+    let containers: Vec<String> = matched
+        .iter()
+        .filter_map(|&i| e.containers.get(i))
+        .map(|c| match &c.image {
+            Some(img) => format!("{} ({})", container_label(c), img.reference),
+            None => container_label(c).into_owned(),
+        })
+        .collect();
+    let containers = containers.join(", ");
+    let by = e
+        .principal
+        .as_ref()
+        .map(|p| format!(" by {}", p.name))
+        .unwrap_or_default();
+    let mut text = match e.action {
+        Action::ContainerExec | Action::ContainerAttach => {
+            let verb = if e.action == Action::ContainerExec { "exec" } else { "attach" };
+            let cmd = e
+                .process
+                .as_ref()
+                .and_then(|p| p.command_line.as_deref())
+                .map(|c| format!(" `{c}`"))
+                .unwrap_or_default();
+            let into = match (target.is_empty(), containers.is_empty()) {
+                (false, false) => format!(" into {containers} of {target}"),
+                (false, true) => format!(" into {target}"),
+                (true, false) => format!(" into {containers}"),
+                (true, true) => String::new(),
+            };
+            format!("{verb}{cmd}{into}")
+        }
+        _ => {
+            let what = match (target.is_empty(), containers.is_empty()) {
+                (false, false) => format!("{target}: {containers}"),
+                (false, true) => target,
+                (true, false) => containers,
+                (true, true) => String::new(),
+            };
+            format!("{} {what}", e.action.as_str())
+        }
+    };
+    text.push_str(&by);
+    text.trim().to_string()
+}
+
+/// Test builds only: a record can ask the engine to trap or hang, so hosts can prove
+/// they isolate both.
+#[cfg(feature = "fault-injection")]
+fn fault_injection(record: &[u8]) {
+    let has = |needle: &[u8]| memchr::memmem::find(record, needle).is_some();
+    if has(b"crowsnest-fault:trap") {
+        panic!("fault injection: trap requested by record");
+    }
+    if has(b"crowsnest-fault:loop") {
+        let mut n: u64 = 0;
+        loop {
+            n = std::hint::black_box(n.wrapping_add(1));
+        }
+    }
+}

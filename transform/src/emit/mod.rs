@@ -1,0 +1,260 @@
+//! Alerts and enrichment out: OCSF Detection Finding 2004 (default) or ECS, and the
+//! normalized event as JSON.
+//!
+//! Alerts are rare next to records, so rendering builds `serde_json` values freely;
+//! the per-record path never comes here unless enrichment was asked for.
+
+mod attack;
+mod ecs;
+mod ocsf;
+
+use serde_json::{Map, Value, json};
+
+use crate::api::AlertFormat;
+use crate::model::{Container, Event};
+use crate::rules::RuleHit;
+
+/// Everything a rendered alert says.
+pub(crate) struct AlertInput<'x, 'a> {
+    pub hit: &'x RuleHit,
+    pub event: &'x Event<'a>,
+    /// Indices into `event.containers` the rule matched on.
+    pub containers: &'x [usize],
+    pub summary: &'x str,
+    pub file: &'x str,
+    pub line: u32,
+}
+
+impl AlertInput<'_, '_> {
+    fn matched(&self) -> impl Iterator<Item = &Container<'_>> {
+        self.containers.iter().filter_map(|&i| self.event.containers.get(i))
+    }
+
+    /// A stable id: the same rule on the same record gives the same id, so a replayed
+    /// or retried batch does not create new findings downstream.
+    fn uid(&self) -> String {
+        let mut h = Fnv::default();
+        h.write(self.hit.rule_id.as_bytes());
+        h.write(self.event.source.as_str().as_bytes());
+        h.write(self.event.raw_action.as_bytes());
+        if let Some(id) = &self.event.request_id {
+            h.write(id.as_bytes());
+        }
+        h.write(&self.event.time_ns.unwrap_or(0).to_le_bytes());
+        for c in self.matched() {
+            for v in [&c.id, &c.name].into_iter().flatten() {
+                h.write(v.as_bytes());
+            }
+        }
+        format!("{:016x}", h.0)
+    }
+}
+
+pub(crate) fn render(format: AlertFormat, alert: &AlertInput<'_, '_>) -> String {
+    let value = match format {
+        AlertFormat::Ocsf => ocsf::render(alert),
+        AlertFormat::Ecs => ecs::render(alert),
+    };
+    value.to_string()
+}
+
+/// FNV-1a, 64-bit: tiny, deterministic on every target.
+struct Fnv(u64);
+
+impl Default for Fnv {
+    fn default() -> Self {
+        Fnv(0xcbf2_9ce4_8422_2325)
+    }
+}
+
+impl Fnv {
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.0 ^= u64::from(*b);
+            self.0 = self.0.wrapping_mul(0x0000_0100_0000_01b3);
+        }
+        self.0 ^= 0xff;
+    }
+}
+
+/// RFC 3339 UTC with nanoseconds trimmed to what is set (`2024-05-01T10:00:00.5Z`).
+pub(crate) fn format_rfc3339(ns: i64) -> String {
+    let secs = ns.div_euclid(1_000_000_000);
+    let nanos = ns.rem_euclid(1_000_000_000);
+    let days = secs.div_euclid(86_400);
+    let rem = secs.rem_euclid(86_400);
+    let (y, m, d) = civil_from_days(days);
+    let mut out = format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    );
+    if nanos != 0 {
+        let frac = format!("{nanos:09}");
+        out.push('.');
+        out.push_str(frac.trim_end_matches('0'));
+    }
+    out.push('Z');
+    out
+}
+
+/// Howard Hinnant's days-to-civil algorithm.
+fn civil_from_days(z: i64) -> (i64, u32, u32) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    (y, m, d)
+}
+
+fn opt<T: Into<Value>>(map: &mut Map<String, Value>, key: &str, value: Option<T>) {
+    if let Some(v) = value {
+        map.insert(key.to_string(), v.into());
+    }
+}
+
+fn strs<'s>(items: impl IntoIterator<Item = &'s std::borrow::Cow<'s, str>>) -> Value {
+    Value::Array(items.into_iter().map(|s| Value::String(s.to_string())).collect())
+}
+
+/// The normalized container as JSON (crowsnest's own field names).
+pub(crate) fn container_value(c: &Container<'_>) -> Value {
+    let mut m = Map::new();
+    opt(&mut m, "id", c.id.as_deref());
+    opt(&mut m, "name", c.name.as_deref());
+    m.insert("role".into(), c.role.as_str().into());
+    if let Some(i) = &c.image {
+        let mut im = Map::new();
+        im.insert("reference".into(), i.reference.as_ref().into());
+        im.insert("registry".into(), i.registry.as_ref().into());
+        im.insert("repository".into(), i.repository.as_ref().into());
+        opt(&mut im, "tag", i.tag.as_deref());
+        opt(&mut im, "digest", i.digest.as_deref());
+        m.insert("image".into(), Value::Object(im));
+    }
+    let s = &c.security;
+    let mut sm = Map::new();
+    opt(&mut sm, "privileged", s.privileged);
+    opt(&mut sm, "host_pid", s.host_pid);
+    opt(&mut sm, "host_network", s.host_network);
+    opt(&mut sm, "host_ipc", s.host_ipc);
+    if !s.cap_add.is_empty() {
+        sm.insert("cap_add".into(), strs(&s.cap_add));
+    }
+    if !s.host_mounts.is_empty() {
+        let mounts = s
+            .host_mounts
+            .iter()
+            .map(|hm| {
+                let mut mm = Map::new();
+                mm.insert("host_path".into(), hm.host_path.as_ref().into());
+                opt(&mut mm, "container_path", hm.container_path.as_deref());
+                mm.insert("read_only".into(), hm.read_only.into());
+                Value::Object(mm)
+            })
+            .collect();
+        sm.insert("host_mounts".into(), Value::Array(mounts));
+    }
+    opt(&mut sm, "user", s.user.as_deref());
+    if let Some(r) = &s.restart_policy {
+        let mut rm = Map::new();
+        rm.insert("name".into(), r.name.as_ref().into());
+        opt(&mut rm, "max_retries", r.max_retries);
+        sm.insert("restart_policy".into(), Value::Object(rm));
+    }
+    if let Some(e) = &s.entrypoint {
+        sm.insert("entrypoint".into(), strs(e));
+    }
+    if let Some(c) = &s.command {
+        sm.insert("command".into(), strs(c));
+    }
+    if !sm.is_empty() {
+        m.insert("security".into(), Value::Object(sm));
+    }
+    Value::Object(m)
+}
+
+/// The whole normalized event as JSON: the enrichment a pipeline receives.
+pub(crate) fn event_value(e: &Event<'_>) -> Value {
+    let mut m = Map::new();
+    m.insert("source".into(), e.source.as_str().into());
+    m.insert("action".into(), e.action.as_str().into());
+    m.insert("raw_action".into(), e.raw_action.as_ref().into());
+    opt(&mut m, "time", e.time_ns.map(format_rfc3339));
+    opt(&mut m, "host", e.host.as_deref());
+    opt(&mut m, "cluster", e.cluster.as_deref());
+    opt(&mut m, "request_id", e.request_id.as_deref());
+    opt(&mut m, "response_code", e.response_code);
+    if let Some(p) = &e.principal {
+        let mut pm = Map::new();
+        pm.insert("name".into(), p.name.as_ref().into());
+        opt(&mut pm, "uid", p.uid.as_deref());
+        if !p.groups.is_empty() {
+            pm.insert("groups".into(), strs(&p.groups));
+        }
+        opt(&mut pm, "source_ip", p.source_ip.as_deref());
+        opt(&mut pm, "user_agent", p.user_agent.as_deref());
+        m.insert("principal".into(), Value::Object(pm));
+    }
+    if let Some(w) = &e.workload {
+        let mut wm = Map::new();
+        wm.insert("kind".into(), w.kind.as_ref().into());
+        opt(&mut wm, "name", w.name.as_deref());
+        opt(&mut wm, "namespace", w.namespace.as_deref());
+        opt(&mut wm, "uid", w.uid.as_deref());
+        m.insert("workload".into(), Value::Object(wm));
+    }
+    if !e.containers.is_empty() {
+        m.insert("containers".into(), Value::Array(e.containers.iter().map(container_value).collect()));
+    }
+    if let Some(p) = &e.process {
+        let mut pm = Map::new();
+        opt(&mut pm, "pid", p.pid);
+        opt(&mut pm, "executable", p.executable.as_deref());
+        if !p.args.is_empty() {
+            pm.insert("args".into(), strs(&p.args));
+        }
+        opt(&mut pm, "command_line", p.command_line.as_deref());
+        opt(&mut pm, "user", p.user.as_deref());
+        opt(&mut pm, "exit_code", p.exit_code);
+        m.insert("process".into(), Value::Object(pm));
+    }
+    if let Some(n) = &e.network {
+        let mut nm = Map::new();
+        opt(&mut nm, "src_ip", n.src_ip.as_deref());
+        opt(&mut nm, "src_port", n.src_port);
+        opt(&mut nm, "dst_ip", n.dst_ip.as_deref());
+        opt(&mut nm, "dst_port", n.dst_port);
+        opt(&mut nm, "protocol", n.protocol.as_deref());
+        opt(&mut nm, "domain", n.domain.as_deref());
+        m.insert("network".into(), Value::Object(nm));
+    }
+    Value::Object(m)
+}
+
+/// The enrichment record: the normalized event plus where it came from.
+pub(crate) fn enrichment(e: &Event<'_>, file: &str, line: u32) -> String {
+    let mut v = event_value(e);
+    if let Value::Object(m) = &mut v {
+        m.insert("origin".into(), json!({ "file": file, "line": line }));
+    }
+    v.to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rfc3339_formatting() {
+        assert_eq!(format_rfc3339(0), "1970-01-01T00:00:00Z");
+        assert_eq!(format_rfc3339(1_540_489_114_902_914_000), "2018-10-25T17:38:34.902914Z");
+        assert_eq!(format_rfc3339(951_782_400_000_000_000), "2000-02-29T00:00:00Z");
+    }
+}

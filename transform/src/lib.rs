@@ -1,0 +1,31 @@
+//! crowsnest's detection engine.
+//!
+//! ```text
+//! raw lines (NDJSON bytes)
+//!   -> decode      detect the format per record; typed, borrowed serde structs (decode/)
+//!   -> normalize   one Event model for every source (model.rs)
+//!   -> enrich      image reference parts, container state joins (enrich/)
+//!   -> evaluate    Sigma rules through rsigma over the typed event (rules/)
+//!   -> emit        OCSF Detection Finding 2004 or ECS alerts, enrichment JSON (emit/)
+//! ```
+//!
+//! The same crate builds natively (tests, the harness's `--native` mode), as a
+//! wasm32-wasip2 component exporting `wit/crowsnest.wit`, and later as a Fluent Bit
+//! core module. Everything below the export is plain Rust with no host dependencies.
+
+pub mod api;
+pub mod decode;
+mod detector;
+mod emit;
+mod enrich;
+pub mod framing;
+pub mod image_ref;
+pub mod model;
+mod pack;
+mod rules;
+
+#[cfg(all(target_arch = "wasm32", target_env = "p2"))]
+mod component;
+
+pub use detector::Detector;
+pub use pack::default_pack;

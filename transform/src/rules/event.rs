@@ -1,0 +1,275 @@
+//! rsigma's view of a crowsnest [`Event`]: typed fields first, the raw record second.
+//!
+//! Rules address the normalized model with the names documented in
+//! `docs/fields.md` (`container.privileged`, `principal.name`, `action`). Any other
+//! path is looked up in the record's original JSON ([`raw_path`]), so rules written
+//! for a source's raw shape (`objectRef.resource`) run unmodified.
+//!
+//! A pod carries several containers. By default a `container.*` field yields every
+//! container's value and Sigma matches if any does; `focus` restricts the view to one
+//! container, which is how an alert names the container that matched.
+
+use std::borrow::Cow;
+use std::slice;
+
+use rsigma_eval::{Event as SigmaEvent, EventValue};
+use serde_json::Value;
+
+use super::raw_path;
+use crate::emit;
+use crate::model::{Container, Event};
+
+/// Every normalized field name a rule can use, for load-time checks and docs.
+pub(crate) const FIELDS: &[&str] = &[
+    "source",
+    "action",
+    "action.raw",
+    "host",
+    "cluster",
+    "request.id",
+    "response.code",
+    "principal.name",
+    "principal.uid",
+    "principal.groups",
+    "principal.source_ip",
+    "principal.user_agent",
+    "workload.kind",
+    "workload.name",
+    "workload.namespace",
+    "workload.uid",
+    "container.id",
+    "container.name",
+    "container.role",
+    "container.image",
+    "container.image.registry",
+    "container.image.repository",
+    "container.image.tag",
+    "container.image.digest",
+    "container.privileged",
+    "container.host_pid",
+    "container.host_network",
+    "container.host_ipc",
+    "container.cap_add",
+    "container.host_mounts",
+    "container.host_mounts.container_path",
+    "container.user",
+    "container.restart_policy",
+    "container.restart_policy.max_retries",
+    "container.entrypoint",
+    "container.command",
+    "process.pid",
+    "process.executable",
+    "process.args",
+    "process.command_line",
+    "process.user",
+    "process.exit_code",
+    "network.src_ip",
+    "network.src_port",
+    "network.dst_ip",
+    "network.dst_port",
+    "network.protocol",
+    "network.domain",
+];
+
+pub(crate) struct RuleEvent<'e, 'a> {
+    pub event: &'e Event<'a>,
+    /// The record's original text; empty for events that arrived already normalized.
+    pub raw: &'e str,
+    /// Restrict `container.*` fields to one container.
+    pub focus: Option<usize>,
+}
+
+impl<'e, 'a> RuleEvent<'e, 'a> {
+    pub fn new(event: &'e Event<'a>, raw: &'e str) -> Self {
+        RuleEvent { event, raw, focus: None }
+    }
+
+    pub fn focused(&self, index: usize) -> Self {
+        RuleEvent { event: self.event, raw: self.raw, focus: Some(index) }
+    }
+
+    fn containers(&self) -> &'e [Container<'a>] {
+        match self.focus {
+            Some(i) => self.event.containers.get(i).map_or(&[], slice::from_ref),
+            None => &self.event.containers,
+        }
+    }
+
+    fn container_field(&self, field: &str) -> Option<EventValue<'e>> {
+        let mut values = Vec::new();
+        for c in self.containers() {
+            push_container_field(c, field, &mut values);
+        }
+        match values.len() {
+            0 => None,
+            1 if !is_list_field(field) => values.pop(),
+            _ => Some(EventValue::Array(values)),
+        }
+    }
+}
+
+fn is_list_field(field: &str) -> bool {
+    matches!(field, "cap_add" | "host_mounts" | "host_mounts.container_path")
+}
+
+fn s<'e>(v: &'e Cow<'_, str>) -> EventValue<'e> {
+    EventValue::Str(Cow::Borrowed(v.as_ref()))
+}
+
+fn opt_s<'e>(v: &'e Option<Cow<'_, str>>) -> Option<EventValue<'e>> {
+    v.as_ref().map(s)
+}
+
+fn joined<'e>(v: &'e Option<Vec<Cow<'_, str>>>) -> Option<EventValue<'e>> {
+    v.as_ref().map(|parts| EventValue::Str(Cow::Owned(parts.join(" "))))
+}
+
+fn push_container_field<'e>(c: &'e Container<'_>, field: &str, out: &mut Vec<EventValue<'e>>) {
+    let sec = &c.security;
+    let value = match field {
+        "id" => opt_s(&c.id),
+        "name" => opt_s(&c.name),
+        "role" => Some(EventValue::Str(Cow::Borrowed(c.role.as_str()))),
+        "image" => c.image.as_ref().map(|i| s(&i.reference)),
+        "image.registry" => c.image.as_ref().map(|i| s(&i.registry)),
+        "image.repository" => c.image.as_ref().map(|i| s(&i.repository)),
+        "image.tag" => c.image.as_ref().and_then(|i| opt_s(&i.tag)),
+        "image.digest" => c.image.as_ref().and_then(|i| opt_s(&i.digest)),
+        "privileged" => sec.privileged.map(EventValue::Bool),
+        "host_pid" => sec.host_pid.map(EventValue::Bool),
+        "host_network" => sec.host_network.map(EventValue::Bool),
+        "host_ipc" => sec.host_ipc.map(EventValue::Bool),
+        "user" => opt_s(&sec.user),
+        "restart_policy" => sec.restart_policy.as_ref().map(|r| s(&r.name)),
+        "restart_policy.max_retries" => sec
+            .restart_policy
+            .as_ref()
+            .map(|r| EventValue::Int(i64::from(r.max_retries.unwrap_or(0)))),
+        "entrypoint" => joined(&sec.entrypoint),
+        "command" => joined(&sec.command),
+        "cap_add" => {
+            out.extend(sec.cap_add.iter().map(s));
+            None
+        }
+        "host_mounts" => {
+            out.extend(sec.host_mounts.iter().map(|m| s(&m.host_path)));
+            None
+        }
+        "host_mounts.container_path" => {
+            out.extend(sec.host_mounts.iter().filter_map(|m| opt_s(&m.container_path)));
+            None
+        }
+        _ => None,
+    };
+    out.extend(value);
+}
+
+impl SigmaEvent for RuleEvent<'_, '_> {
+    fn get_field(&self, path: &str) -> Option<EventValue<'_>> {
+        let e = self.event;
+        if let Some(field) = path.strip_prefix("container.") {
+            if let Some(v) = self.container_field(field) {
+                return Some(v);
+            }
+            // A known container field that is absent stays absent; anything else
+            // may be a raw path (`container.id` in a Falco-shaped record, say).
+            if FIELDS.contains(&path) {
+                return None;
+            }
+            return raw_path::lookup(self.raw, path);
+        }
+        let value = match path {
+            "source" => Some(EventValue::Str(Cow::Borrowed(e.source.as_str()))),
+            "action" => Some(EventValue::Str(Cow::Borrowed(e.action.as_str()))),
+            "action.raw" => Some(s(&e.raw_action)),
+            "host" => opt_s(&e.host),
+            "cluster" => opt_s(&e.cluster),
+            "request.id" => opt_s(&e.request_id),
+            "response.code" => e.response_code.map(|c| EventValue::Int(i64::from(c))),
+            "principal.name" => e.principal.as_ref().map(|p| s(&p.name)),
+            "principal.uid" => e.principal.as_ref().and_then(|p| opt_s(&p.uid)),
+            "principal.groups" => e
+                .principal
+                .as_ref()
+                .map(|p| EventValue::Array(p.groups.iter().map(s).collect())),
+            "principal.source_ip" => e.principal.as_ref().and_then(|p| opt_s(&p.source_ip)),
+            "principal.user_agent" => e.principal.as_ref().and_then(|p| opt_s(&p.user_agent)),
+            "workload.kind" => e.workload.as_ref().map(|w| s(&w.kind)),
+            "workload.name" => e.workload.as_ref().and_then(|w| opt_s(&w.name)),
+            "workload.namespace" => e.workload.as_ref().and_then(|w| opt_s(&w.namespace)),
+            "workload.uid" => e.workload.as_ref().and_then(|w| opt_s(&w.uid)),
+            "process.pid" => e.process.as_ref().and_then(|p| p.pid.map(|v| EventValue::Int(i64::from(v)))),
+            "process.executable" => e.process.as_ref().and_then(|p| opt_s(&p.executable)),
+            "process.args" => e
+                .process
+                .as_ref()
+                .map(|p| EventValue::Array(p.args.iter().map(s).collect())),
+            "process.command_line" => e.process.as_ref().and_then(|p| opt_s(&p.command_line)),
+            "process.user" => e.process.as_ref().and_then(|p| opt_s(&p.user)),
+            "process.exit_code" => e.process.as_ref().and_then(|p| p.exit_code.map(EventValue::Int)),
+            "network.src_ip" => e.network.as_ref().and_then(|n| opt_s(&n.src_ip)),
+            "network.src_port" => e.network.as_ref().and_then(|n| n.src_port.map(|v| EventValue::Int(i64::from(v)))),
+            "network.dst_ip" => e.network.as_ref().and_then(|n| opt_s(&n.dst_ip)),
+            "network.dst_port" => e.network.as_ref().and_then(|n| n.dst_port.map(|v| EventValue::Int(i64::from(v)))),
+            "network.protocol" => e.network.as_ref().and_then(|n| opt_s(&n.protocol)),
+            "network.domain" => e.network.as_ref().and_then(|n| opt_s(&n.domain)),
+            _ => return raw_path::lookup(self.raw, path),
+        };
+        value
+    }
+
+    fn any_string_value(&self, pred: &dyn Fn(&str) -> bool) -> bool {
+        if !self.raw.is_empty() {
+            return pred(self.raw);
+        }
+        let mut hit = false;
+        self.visit_string_values(&mut |v| hit = hit || pred(v));
+        hit
+    }
+
+    fn all_string_values(&self) -> Vec<Cow<'_, str>> {
+        let mut out = Vec::new();
+        self.visit_string_values(&mut |v| out.push(Cow::Owned(v.to_owned())));
+        out
+    }
+
+    /// Keyword search reads the raw record when there is one (a keyword rule is a
+    /// full-text search over the log line), and the normalized strings otherwise.
+    fn visit_string_values(&self, visit: &mut dyn FnMut(&str)) {
+        if !self.raw.is_empty() {
+            visit(self.raw);
+            return;
+        }
+        let e = self.event;
+        visit(e.source.as_str());
+        visit(e.action.as_str());
+        visit(&e.raw_action);
+        for v in [&e.host, &e.cluster, &e.request_id].into_iter().flatten() {
+            visit(v);
+        }
+        if let Some(p) = &e.principal {
+            visit(&p.name);
+            p.groups.iter().for_each(|g| visit(g));
+        }
+        if let Some(w) = &e.workload {
+            for v in [&w.name, &w.namespace].into_iter().flatten() {
+                visit(v);
+            }
+        }
+        for c in self.containers() {
+            for v in [&c.id, &c.name].into_iter().flatten() {
+                visit(v);
+            }
+            if let Some(i) = &c.image {
+                visit(&i.reference);
+            }
+        }
+        if let Some(p) = &e.process {
+            p.args.iter().for_each(|a| visit(a));
+        }
+    }
+
+    fn to_json(&self) -> Value {
+        emit::event_value(self.event)
+    }
+}

@@ -1,0 +1,141 @@
+//! Sigma evaluation through rsigma over the typed event.
+//!
+//! Rules are routed by `logsource`: each source answers to a product and service
+//! (`kubernetes`/`audit`, `docker`/`events`), and rsigma skips rules whose logsource
+//! conflicts. crowsnest's own rules read normalized fields and say only
+//! `category: container`, so they run on every source.
+
+mod event;
+mod raw_path;
+
+use std::collections::HashMap;
+
+use rsigma_eval::{CorrelationEngine, CorrelationSnapshot, EvaluationResult, evaluate_rule};
+use rsigma_parser::LogSource;
+
+pub(crate) use event::RuleEvent;
+
+use crate::model::Source;
+
+/// A compiled pack, ready to evaluate.
+pub(crate) struct RuleSet {
+    engine: CorrelationEngine,
+    /// Rule id (or title when a rule has no id) to its index in the engine's rules.
+    by_key: HashMap<String, usize>,
+    logsources: HashMap<Source, LogSource>,
+}
+
+/// What a match says about itself, read from the rule's metadata.
+pub(crate) struct RuleHit {
+    pub rule_id: String,
+    pub title: String,
+    pub level: String,
+    pub analytic: Option<String>,
+    /// ATT&CK technique ids, `T1610`.
+    pub techniques: Vec<String>,
+    /// ATT&CK tactic names as tagged, `privilege_escalation`.
+    pub tactics: Vec<String>,
+    pub description: Option<String>,
+    /// Engine index of the detection rule (none for correlations).
+    rule_index: Option<usize>,
+}
+
+fn rule_key(id: Option<&str>, title: &str) -> String {
+    id.unwrap_or(title).to_string()
+}
+
+impl RuleSet {
+    pub fn new(engine: CorrelationEngine) -> Self {
+        let by_key = engine
+            .engine()
+            .rules()
+            .iter()
+            .enumerate()
+            .map(|(i, r)| (rule_key(r.id.as_deref(), &r.title), i))
+            .collect();
+        let logsources = Source::ALL
+            .into_iter()
+            .map(|s| {
+                let (product, service) = s.logsource();
+                let ls = LogSource {
+                    product: Some(product.to_string()),
+                    service: Some(service.to_string()),
+                    ..LogSource::default()
+                };
+                (s, ls)
+            })
+            .collect();
+        RuleSet { engine, by_key, logsources }
+    }
+
+    /// Detection and correlation results for one event at `time_secs` (event time).
+    pub fn evaluate(&mut self, event: &RuleEvent<'_, '_>, time_secs: i64) -> Vec<EvaluationResult> {
+        let logsource = &self.logsources[&event.event.source];
+        let detections = self.engine.engine().evaluate_pruned(event, logsource);
+        if self.engine.correlation_rule_count() == 0 {
+            return detections;
+        }
+        self.engine.process_with_detections(event, detections, time_secs)
+    }
+
+    /// Close correlation windows that ended before `time_secs`.
+    pub fn advance(&mut self, time_secs: i64) {
+        self.engine.evict_expired(time_secs);
+    }
+
+    pub fn hit(&self, result: &EvaluationResult) -> RuleHit {
+        let h = &result.header;
+        let mut techniques = Vec::new();
+        let mut tactics = Vec::new();
+        for tag in &h.tags {
+            let Some(attack) = tag.strip_prefix("attack.") else { continue };
+            if let Some(num) = attack.strip_prefix('t').or_else(|| attack.strip_prefix('T'))
+                && num.starts_with(|c: char| c.is_ascii_digit())
+            {
+                techniques.push(format!("T{}", num.to_ascii_uppercase()));
+            } else if !attack.starts_with('g') && !attack.starts_with('s') {
+                tactics.push(attack.to_string());
+            }
+        }
+        let analytic = h
+            .custom_attributes
+            .get("analytic")
+            .and_then(|v| v.as_str())
+            .map(str::to_string);
+        let key = rule_key(h.rule_id.as_deref(), &h.rule_title);
+        let rule_index = if result.is_detection() { self.by_key.get(&key).copied() } else { None };
+        let description = rule_index.and_then(|i| self.engine.engine().rules()[i].description.clone());
+        RuleHit {
+            rule_id: key,
+            title: h.rule_title.clone(),
+            level: h.level.map_or_else(|| "medium".to_string(), |l| format!("{l:?}").to_ascii_lowercase()),
+            analytic,
+            techniques,
+            tactics,
+            description,
+            rule_index,
+        }
+    }
+
+    /// Which of the event's containers the rule matches on its own. Empty when the
+    /// rule matched on pod-level facts alone (then every container is implicated).
+    pub fn matching_containers(&self, hit: &RuleHit, event: &RuleEvent<'_, '_>) -> Vec<usize> {
+        let Some(index) = hit.rule_index else { return Vec::new() };
+        let n = event.event.containers.len();
+        if n <= 1 {
+            return (0..n).collect();
+        }
+        let rule = &self.engine.engine().rules()[index];
+        (0..n)
+            .filter(|&i| evaluate_rule(rule, &event.focused(i)).is_some())
+            .collect()
+    }
+
+    pub fn export_state(&self) -> CorrelationSnapshot {
+        self.engine.export_state()
+    }
+
+    pub fn import_state(&mut self, snapshot: CorrelationSnapshot) -> bool {
+        self.engine.import_state(snapshot)
+    }
+}
