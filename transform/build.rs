@@ -6,33 +6,45 @@ use std::fmt::Write as _;
 use std::fs;
 use std::path::{Path, PathBuf};
 
-fn collect(dir: &Path, root: &Path, out: &mut Vec<PathBuf>) {
-    let Ok(entries) = fs::read_dir(dir) else { return };
+fn collect(dir: &Path, out: &mut Vec<PathBuf>) {
+    let Ok(entries) = fs::read_dir(dir) else {
+        return;
+    };
     for entry in entries.flatten() {
         let path = entry.path();
         if path.is_dir() {
-            collect(&path, root, out);
-        } else if matches!(path.extension().and_then(|e| e.to_str()), Some("yml" | "yaml")) {
+            collect(&path, out);
+        } else if matches!(
+            path.extension().and_then(|e| e.to_str()),
+            Some("yml" | "yaml")
+        ) {
             out.push(path);
         }
     }
 }
 
 fn main() {
-    let manifest = PathBuf::from(env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"));
+    let manifest =
+        PathBuf::from(env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"));
     let rules = manifest.join("rules");
     println!("cargo:rerun-if-changed={}", rules.display());
     let mut files = Vec::new();
-    collect(&rules, &rules, &mut files);
+    collect(&rules, &mut files);
     files.sort();
     let mut code = String::from("&[\n");
     for path in &files {
         println!("cargo:rerun-if-changed={}", path.display());
         let rel = path.strip_prefix(&rules).expect("collected under rules/");
         let rel = rel.to_string_lossy().replace('\\', "/");
-        writeln!(code, "    ({rel:?}, include_str!({:?})),", path.display().to_string()).unwrap();
+        writeln!(
+            code,
+            "    ({rel:?}, include_str!({:?})),",
+            path.display().to_string()
+        )
+        .unwrap();
     }
     code.push_str("]\n");
-    let out = PathBuf::from(env::var("OUT_DIR").expect("cargo sets OUT_DIR")).join("default_pack.rs");
+    let out =
+        PathBuf::from(env::var("OUT_DIR").expect("cargo sets OUT_DIR")).join("default_pack.rs");
     fs::write(out, code).expect("write default_pack.rs");
 }

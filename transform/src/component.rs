@@ -17,8 +17,8 @@ wit_bindgen::generate!({
     path: "../wit",
 });
 
-use exports::crowsnest::detect::detector::Guest;
 use crowsnest::detect::types as wit;
+use exports::crowsnest::detect::detector::Guest;
 
 thread_local! {
     static DETECTOR: RefCell<Option<Detector>> = const { RefCell::new(None) };
@@ -40,7 +40,10 @@ impl Guest for Component {
         } else {
             pack.files
                 .into_iter()
-                .map(|f| api::PackFile { path: f.path, text: f.text })
+                .map(|f| api::PackFile {
+                    path: f.path,
+                    text: f.text,
+                })
                 .collect()
         };
         with_detector(|d| d.configure(&files))
@@ -91,7 +94,11 @@ impl Guest for Component {
             decoded: s.decoded,
             diagnostics: s.diagnostics,
             alerts: s.alerts,
-            per_source: s.per_source.into_iter().map(|(src, n)| (source_to(src), n)).collect(),
+            per_source: s
+                .per_source
+                .into_iter()
+                .map(|(src, n)| (source_to(src), n))
+                .collect(),
             containers_tracked: s.containers_tracked,
             state_evictions: s.state_evictions,
         }
@@ -169,7 +176,11 @@ fn action_from(a: wit::Action) -> model::Action {
 }
 
 fn batch_origin(o: wit::BatchOrigin) -> api::BatchOrigin {
-    api::BatchOrigin { file: o.file, first_line: o.first_line, lines: o.lines }
+    api::BatchOrigin {
+        file: o.file,
+        first_line: o.first_line,
+        lines: o.lines,
+    }
 }
 
 fn diagnostic(d: api::Diagnostic) -> wit::Diagnostic {
@@ -200,7 +211,10 @@ fn batch_result(r: api::BatchResult) -> wit::BatchResult {
         outcomes: r
             .outcomes
             .into_iter()
-            .map(|o| wit::RecordOutcome { source: o.source.map(source_to), enrichment: o.enrichment })
+            .map(|o| wit::RecordOutcome {
+                source: o.source.map(source_to),
+                enrichment: o.enrichment,
+            })
             .collect(),
         alerts: r
             .alerts

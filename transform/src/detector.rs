@@ -104,7 +104,10 @@ impl Detector {
         // count them.
         let lines = body.split(|b| *b == b'\n').enumerate();
         for (physical, record) in lines.filter(|(_, r)| !r.iter().all(u8::is_ascii_whitespace)) {
-            let at = Position { index: out.outcomes.len(), line: origin.line_of(physical) };
+            let at = Position {
+                index: out.outcomes.len(),
+                line: origin.line_of(physical),
+            };
             self.process_record(at, record, origin, &mut out);
         }
         out
@@ -115,7 +118,10 @@ impl Detector {
         let mut out = BatchResult::default();
         for (index, event) in events.into_iter().enumerate() {
             self.stats.records += 1;
-            let at = Position { index, line: origin.line_of(index) };
+            let at = Position {
+                index,
+                line: origin.line_of(index),
+            };
             self.accept(at, Decoded::evaluated(event), "", origin, &mut out);
         }
         out
@@ -167,13 +173,22 @@ impl Detector {
         }
     }
 
-    fn process_record(&mut self, at: Position, record: &[u8], origin: &BatchOrigin, out: &mut BatchResult) {
+    fn process_record(
+        &mut self,
+        at: Position,
+        record: &[u8],
+        origin: &BatchOrigin,
+        out: &mut BatchResult,
+    ) {
         self.stats.records += 1;
         #[cfg(feature = "fault-injection")]
         fault_injection(record);
         let limit = self.options.max_record_bytes as usize;
         let decoded: Result<(), DecodeError> = if record.len() > limit {
-            Err(DecodeError::TooLarge { len: record.len(), limit })
+            Err(DecodeError::TooLarge {
+                len: record.len(),
+                limit,
+            })
         } else {
             match std::str::from_utf8(record) {
                 Err(e) => Err(DecodeError::Utf8 {
@@ -206,8 +221,18 @@ impl Detector {
         }
     }
 
-    fn accept(&mut self, at: Position, decoded: Decoded<'_>, raw: &str, origin: &BatchOrigin, out: &mut BatchResult) {
-        let Decoded { mut event, evaluate } = decoded;
+    fn accept(
+        &mut self,
+        at: Position,
+        decoded: Decoded<'_>,
+        raw: &str,
+        origin: &BatchOrigin,
+        out: &mut BatchResult,
+    ) {
+        let Decoded {
+            mut event,
+            evaluate,
+        } = decoded;
         self.stats.decoded += 1;
         self.stats.per_source[event.source as usize] += 1;
         self.containers.apply(&mut event);
@@ -228,9 +253,20 @@ impl Detector {
         });
     }
 
-    fn evaluate(&mut self, index: usize, event: &Event<'_>, raw: &str, file: &str, line: u32, out: &mut BatchResult) {
+    fn evaluate(
+        &mut self,
+        index: usize,
+        event: &Event<'_>,
+        raw: &str,
+        file: &str,
+        line: u32,
+        out: &mut BatchResult,
+    ) {
         let view = RuleEvent::new(event, raw);
-        let time_secs = event.time_ns.unwrap_or(self.watermark_ns).div_euclid(1_000_000_000);
+        let time_secs = event
+            .time_ns
+            .unwrap_or(self.watermark_ns)
+            .div_euclid(1_000_000_000);
         let results = self.rules.evaluate(&view, time_secs);
         for result in &results {
             let hit = self.rules.hit(result);
@@ -239,7 +275,14 @@ impl Detector {
                 matched = (0..event.containers.len()).collect();
             }
             let summary = summary(event, &matched);
-            let input = AlertInput { hit: &hit, event, containers: &matched, summary: &summary, file, line };
+            let input = AlertInput {
+                hit: &hit,
+                event,
+                containers: &matched,
+                summary: &summary,
+                file,
+                line,
+            };
             let document = emit::render(self.options.alert_format, &input);
             let first = matched.first().and_then(|&i| event.containers.get(i));
             out.alerts.push(Alert {
@@ -253,13 +296,18 @@ impl Detector {
                 source: event.source,
                 action: event.action,
                 principal: event.principal.as_ref().map(|p| p.name.to_string()),
-                namespace: event.workload.as_ref().and_then(|w| w.namespace.as_deref().map(str::to_string)),
+                namespace: event
+                    .workload
+                    .as_ref()
+                    .and_then(|w| w.namespace.as_deref().map(str::to_string)),
                 containers: matched
                     .iter()
                     .filter_map(|&i| event.containers.get(i))
                     .map(|c| container_label(c).into_owned())
                     .collect(),
-                image: first.and_then(|c| c.image.as_ref()).map(|i| i.reference.to_string()),
+                image: first
+                    .and_then(|c| c.image.as_ref())
+                    .map(|i| i.reference.to_string()),
                 summary,
                 document,
             });
@@ -304,7 +352,11 @@ fn summary(e: &Event<'_>, matched: &[usize]) -> String {
         .unwrap_or_default();
     let mut text = match e.action {
         Action::ContainerExec | Action::ContainerAttach => {
-            let verb = if e.action == Action::ContainerExec { "exec" } else { "attach" };
+            let verb = if e.action == Action::ContainerExec {
+                "exec"
+            } else {
+                "attach"
+            };
             let cmd = e
                 .process
                 .as_ref()

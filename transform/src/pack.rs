@@ -17,7 +17,10 @@ pub fn default_pack() -> Vec<PackFile> {
     const FILES: &[(&str, &str)] = include!(concat!(env!("OUT_DIR"), "/default_pack.rs"));
     FILES
         .iter()
-        .map(|(path, text)| PackFile { path: (*path).to_string(), text: (*text).to_string() })
+        .map(|(path, text)| PackFile {
+            path: (*path).to_string(),
+            text: (*text).to_string(),
+        })
         .collect()
 }
 
@@ -39,21 +42,34 @@ struct Document<'t> {
 /// (`action: global`) needs its documents together, so it stays whole.
 fn documents(text: &str) -> Vec<Document<'_>> {
     if text.lines().any(|l| l.trim_start().starts_with("action:")) {
-        return vec![Document { text, first_line: 1 }];
+        return vec![Document {
+            text,
+            first_line: 1,
+        }];
     }
     let mut docs = Vec::new();
     let (mut start, mut start_line, mut offset) = (0usize, 1u32, 0usize);
     for (i, line) in text.split_inclusive('\n').enumerate() {
         let line_no = u32::try_from(i).unwrap_or(u32::MAX).saturating_add(1);
         if line.trim_end() == "---" {
-            docs.push(Document { text: &text[start..offset], first_line: start_line });
+            docs.push(Document {
+                text: &text[start..offset],
+                first_line: start_line,
+            });
             start = offset + line.len();
             start_line = line_no + 1;
         }
         offset += line.len();
     }
-    docs.push(Document { text: &text[start..], first_line: start_line });
-    docs.retain(|d| d.text.lines().any(|l| !l.trim().is_empty() && !l.trim_start().starts_with('#')));
+    docs.push(Document {
+        text: &text[start..],
+        first_line: start_line,
+    });
+    docs.retain(|d| {
+        d.text
+            .lines()
+            .any(|l| !l.trim().is_empty() && !l.trim_start().starts_with('#'))
+    });
     docs
 }
 
@@ -78,7 +94,11 @@ fn location_in_message(message: &str) -> Option<(u32, u32)> {
     if words.next()? != "column" {
         return None;
     }
-    let column = words.next()?.trim_end_matches(|c: char| !c.is_ascii_digit()).parse().ok()?;
+    let column = words
+        .next()?
+        .trim_end_matches(|c: char| !c.is_ascii_digit())
+        .parse()
+        .ok()?;
     Some((line, column))
 }
 
@@ -100,7 +120,14 @@ fn locate(doc: &Document<'_>, message: &str) -> (u32, u32) {
         }
     }
     let lower = message.to_ascii_lowercase();
-    for key in ["condition", "correlation", "timespan", "detection", "logsource", "title"] {
+    for key in [
+        "condition",
+        "correlation",
+        "timespan",
+        "detection",
+        "logsource",
+        "title",
+    ] {
         if lower.contains(key)
             && let Some(at) = find(doc, &format!("{key}:"))
         {
@@ -136,19 +163,34 @@ pub(crate) fn compile(files: &[PackFile]) -> Result<(RuleSet, PackInfo), Vec<Dia
                 Ok(c) => c,
                 Err(e) => {
                     let message = e.to_string();
-                    diagnostics.push(error(&file.path, locate(&doc, &message), "rule.parse", message));
+                    diagnostics.push(error(
+                        &file.path,
+                        locate(&doc, &message),
+                        "rule.parse",
+                        message,
+                    ));
                     continue;
                 }
             };
             for message in &collection.errors {
-                diagnostics.push(error(&file.path, locate(&doc, message), "rule.parse", message.clone()));
+                diagnostics.push(error(
+                    &file.path,
+                    locate(&doc, message),
+                    "rule.parse",
+                    message.clone(),
+                ));
             }
             for rule in &collection.rules {
                 match engine.add_rule(rule) {
                     Ok(()) => rules += 1,
                     Err(e) => {
                         let message = format!("rule '{}': {e}", rule.title);
-                        diagnostics.push(error(&file.path, locate(&doc, &e.to_string()), "rule.compile", message));
+                        diagnostics.push(error(
+                            &file.path,
+                            locate(&doc, &e.to_string()),
+                            "rule.compile",
+                            message,
+                        ));
                     }
                 }
             }
@@ -157,11 +199,17 @@ pub(crate) fn compile(files: &[PackFile]) -> Result<(RuleSet, PackInfo), Vec<Dia
                     &file.path,
                     find(&doc, "filter:").unwrap_or((doc.first_line, 1)),
                     "rule.unsupported",
-                    "Sigma filter documents are not supported in a pack; use rule conditions".into(),
+                    "Sigma filter documents are not supported in a pack; use rule conditions"
+                        .into(),
                 ));
             }
             for corr in collection.correlations {
-                pending.push((file.path.clone(), doc.first_line, doc.text.to_string(), corr));
+                pending.push((
+                    file.path.clone(),
+                    doc.first_line,
+                    doc.text.to_string(),
+                    corr,
+                ));
             }
         }
     }
@@ -169,9 +217,17 @@ pub(crate) fn compile(files: &[PackFile]) -> Result<(RuleSet, PackInfo), Vec<Dia
         match engine.add_correlation(&corr) {
             Ok(()) => correlations += 1,
             Err(e) => {
-                let doc = Document { text: &text, first_line };
+                let doc = Document {
+                    text: &text,
+                    first_line,
+                };
                 let message = format!("correlation '{}': {e}", corr.title);
-                diagnostics.push(error(&path, locate(&doc, &e.to_string()), "rule.compile", message));
+                diagnostics.push(error(
+                    &path,
+                    locate(&doc, &e.to_string()),
+                    "rule.compile",
+                    message,
+                ));
             }
         }
     }
@@ -186,7 +242,11 @@ pub(crate) fn compile(files: &[PackFile]) -> Result<(RuleSet, PackInfo), Vec<Dia
     if !diagnostics.is_empty() {
         return Err(diagnostics);
     }
-    let info = PackInfo { rules, correlations, warnings: Vec::new() };
+    let info = PackInfo {
+        rules,
+        correlations,
+        warnings: Vec::new(),
+    };
     Ok((RuleSet::new(engine), info))
 }
 
@@ -195,7 +255,10 @@ mod tests {
     use super::*;
 
     fn pack(path: &str, text: &str) -> Vec<PackFile> {
-        vec![PackFile { path: path.into(), text: text.into() }]
+        vec![PackFile {
+            path: path.into(),
+            text: text.into(),
+        }]
     }
 
     const GOOD: &str = "title: Privileged\nid: 11111111-1111-1111-1111-111111111111\nlogsource:\n  category: container\ndetection:\n  sel:\n    container.privileged: true\n  condition: sel\nlevel: high\n";
@@ -208,8 +271,12 @@ mod tests {
 
     #[test]
     fn yaml_error_is_located_in_the_right_document() {
-        let text = format!("{GOOD}---\ntitle: Broken\nlogsource:\n  category: container\ndetection:\n  sel: [unclosed\n  condition: sel\n");
-        let errs = compile(&pack("rules/a.yml", &text)).err().expect("rejected");
+        let text = format!(
+            "{GOOD}---\ntitle: Broken\nlogsource:\n  category: container\ndetection:\n  sel: [unclosed\n  condition: sel\n"
+        );
+        let errs = compile(&pack("rules/a.yml", &text))
+            .err()
+            .expect("rejected");
         assert_eq!(errs.len(), 1, "{errs:?}");
         assert_eq!(errs[0].file, "rules/a.yml");
         // The broken document starts on line 11; its bad flow sequence is on line 15 or 16.

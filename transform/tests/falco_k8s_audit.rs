@@ -19,7 +19,11 @@ fn falco_dir() -> Option<PathBuf> {
 fn replay(dir: &std::path::Path, name: &str) -> BatchResult {
     let bytes = std::fs::read(dir.join(name)).unwrap();
     let mut d = Detector::new();
-    let origin = BatchOrigin { file: name.to_string(), first_line: 1, lines: Vec::new() };
+    let origin = BatchOrigin {
+        file: name.to_string(),
+        first_line: 1,
+        lines: Vec::new(),
+    };
     d.process(&bytes, &origin)
 }
 
@@ -33,41 +37,66 @@ fn privileged_pods_name_the_privileged_container() {
     for (file, container) in [
         ("create_nginx_pod_privileged.json", "nginx"),
         ("create_nginx_pod_privileged_2nd_container.json", "mysql"),
-        ("create_nginx_pod_no_secctx_1st_container_privileged_2nd_container.json", "mysql"),
+        (
+            "create_nginx_pod_no_secctx_1st_container_privileged_2nd_container.json",
+            "mysql",
+        ),
     ] {
         let r = replay(&dir, file);
-        let privileged: Vec<&Alert> =
-            r.alerts.iter().filter(|a| a.rule_title == "Privileged container launched").collect();
+        let privileged: Vec<&Alert> = r
+            .alerts
+            .iter()
+            .filter(|a| a.rule_title == "Privileged container launched")
+            .collect();
         assert_eq!(privileged.len(), 1, "{file}: {:?}", titles(&r.alerts));
-        assert_eq!(privileged[0].containers, vec![container.to_string()], "{file}");
+        assert_eq!(
+            privileged[0].containers,
+            vec![container.to_string()],
+            "{file}"
+        );
         assert!(privileged[0].techniques.contains(&"T1611".to_string()));
         assert_eq!(privileged[0].analytic.as_deref(), Some("AN0693"));
         let doc: serde_json::Value = serde_json::from_str(&privileged[0].document).unwrap();
         assert_eq!(doc["class_uid"], 2004);
-        assert_eq!(doc["unmapped"]["crowsnest"]["containers"][0]["name"], container);
+        assert_eq!(
+            doc["unmapped"]["crowsnest"]["containers"][0]["name"],
+            container
+        );
     }
 }
 
 #[test]
 fn sensitive_mounts_of_etc() {
     let Some(dir) = falco_dir() else { return };
-    for file in ["create_nginx_pod_sensitive_mount.json", "create_nginx_pod_sensitive_mount_2nd_container.json"] {
+    for file in [
+        "create_nginx_pod_sensitive_mount.json",
+        "create_nginx_pod_sensitive_mount_2nd_container.json",
+    ] {
         let r = replay(&dir, file);
         assert!(
-            r.alerts.iter().any(|a| a.rule_title == "Sensitive host path mounted into a container"),
+            r.alerts
+                .iter()
+                .any(|a| a.rule_title == "Sensitive host path mounted into a container"),
             "{file}: {:?}",
             titles(&r.alerts)
         );
     }
     let r = replay(&dir, "create_nginx_pod_unsensitive_mount.json");
-    assert!(titles(&r.alerts).iter().all(|t| !t.contains("Sensitive")), "{:?}", titles(&r.alerts));
+    assert!(
+        titles(&r.alerts).iter().all(|t| !t.contains("Sensitive")),
+        "{:?}",
+        titles(&r.alerts)
+    );
 }
 
 #[test]
 fn host_network_and_its_absence() {
     let Some(dir) = falco_dir() else { return };
     let r = replay(&dir, "create_nginx_pod_hostnetwork.json");
-    assert_eq!(titles(&r.alerts), vec!["Container shares the host network namespace"]);
+    assert_eq!(
+        titles(&r.alerts),
+        vec!["Container shares the host network namespace"]
+    );
     let r = replay(&dir, "create_nginx_pod_nohostnetwork.json");
     assert!(r.alerts.is_empty(), "{:?}", titles(&r.alerts));
     let r = replay(&dir, "create_nginx_pod_unprivileged.json");
@@ -78,7 +107,10 @@ fn host_network_and_its_absence() {
 fn exec_carries_command_and_target_container() {
     let Some(dir) = falco_dir() else { return };
     let r = replay(&dir, "exec_pod.json");
-    assert_eq!(titles(&r.alerts), vec!["Command executed in a running container"]);
+    assert_eq!(
+        titles(&r.alerts),
+        vec!["Command executed in a running container"]
+    );
     let a = &r.alerts[0];
     assert_eq!(a.containers, vec!["nginx1".to_string()]);
     assert_eq!(a.principal.as_deref(), Some("minikube-user"));

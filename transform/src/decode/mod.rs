@@ -7,9 +7,11 @@
 //! cheap scan for keys only one format has; the chosen decoder then validates the shape
 //! and reports a located error when it does not hold.
 
+mod borrowed;
 mod docker_events;
 mod docker_inspect;
 mod k8s_audit;
+mod time;
 
 use crate::model::{Event, Source};
 
@@ -25,7 +27,10 @@ pub struct Decoded<'a> {
 
 impl<'a> Decoded<'a> {
     pub fn evaluated(event: Event<'a>) -> Self {
-        Decoded { event, evaluate: true }
+        Decoded {
+            event,
+            evaluate: true,
+        }
     }
 }
 
@@ -37,7 +42,11 @@ pub enum DecodeError {
     Syntax { column: u32, message: String },
     /// Valid JSON whose shape does not fit the format it was detected as.
     #[error("not a valid {} record at column {column}: {message}", .format.as_str())]
-    Shape { format: Source, column: u32, message: String },
+    Shape {
+        format: Source,
+        column: u32,
+        message: String,
+    },
     #[error("no known source has this shape")]
     UnknownShape,
     #[error("invalid UTF-8 at column {column}")]
@@ -75,7 +84,11 @@ impl DecodeError {
         // serde_json appends " at line L column C"; the location is carried separately.
         let message = strip_location(&err.to_string());
         if err.is_data() {
-            DecodeError::Shape { format, column, message }
+            DecodeError::Shape {
+                format,
+                column,
+                message,
+            }
         } else {
             DecodeError::Syntax { column, message }
         }

@@ -37,9 +37,17 @@ const TECHNIQUES: &[(&str, &str)] = &[
 
 /// `(id, name)` of a tactic by its Sigma tag name (`privilege_escalation`).
 pub(crate) fn tactic(tag: &str) -> Option<(&'static str, &'static str)> {
-    TACTICS.iter().find(|(t, _, _)| *t == tag).map(|(_, id, name)| (*id, *name))
+    // SigmaHQ moved from `privilege_escalation` to `privilege-escalation`; accept both.
+    let tag = tag.replace('-', "_");
+    TACTICS
+        .iter()
+        .find(|(t, _, _)| *t == tag)
+        .map(|(_, id, name)| (*id, *name))
 }
 
 pub(crate) fn technique_name(id: &str) -> Option<&'static str> {
-    TECHNIQUES.iter().find(|(t, _)| *t == id).map(|(_, name)| *name)
+    TECHNIQUES
+        .iter()
+        .find(|(t, _)| *t == id)
+        .map(|(_, name)| *name)
 }

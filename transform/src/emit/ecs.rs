@@ -79,7 +79,10 @@ pub(super) fn render(a: &AlertInput<'_, '_>) -> Value {
         opt(&mut cm, "name", c.name.as_deref());
         if let Some(i) = &c.image {
             let mut im = Map::new();
-            im.insert("name".into(), format!("{}/{}", i.registry, i.repository).into());
+            im.insert(
+                "name".into(),
+                format!("{}/{}", i.registry, i.repository).into(),
+            );
             if let Some(tag) = &i.tag {
                 im.insert("tag".into(), json!([tag.as_ref()]));
             }
@@ -101,7 +104,11 @@ pub(super) fn render(a: &AlertInput<'_, '_>) -> Value {
         rm.insert("type".into(), w.kind.to_ascii_lowercase().into());
         opt(&mut rm, "name", w.name.as_deref());
         om.insert("resource".into(), Value::Object(rm));
-        opt(&mut om, "cluster", e.cluster.as_deref().map(|c| json!({ "name": c })));
+        opt(
+            &mut om,
+            "cluster",
+            e.cluster.as_deref().map(|c| json!({ "name": c })),
+        );
         out.insert("orchestrator".into(), Value::Object(om));
     }
     if let Some(p) = &e.principal {
@@ -109,20 +116,38 @@ pub(super) fn render(a: &AlertInput<'_, '_>) -> Value {
         um.insert("name".into(), p.name.as_ref().into());
         opt(&mut um, "id", p.uid.as_deref());
         out.insert("user".into(), Value::Object(um));
-        opt(&mut out, "source", p.source_ip.as_deref().map(|ip| json!({ "ip": ip })));
-        opt(&mut out, "user_agent", p.user_agent.as_deref().map(|ua| json!({ "original": ua })));
+        opt(
+            &mut out,
+            "source",
+            p.source_ip.as_deref().map(|ip| json!({ "ip": ip })),
+        );
+        opt(
+            &mut out,
+            "user_agent",
+            p.user_agent.as_deref().map(|ua| json!({ "original": ua })),
+        );
     }
     if let Some(p) = &e.process {
         let mut pm = Map::new();
         opt(&mut pm, "command_line", p.command_line.as_deref());
         opt(&mut pm, "executable", p.executable.as_deref());
         if !p.args.is_empty() {
-            pm.insert("args".into(), p.args.iter().map(|s| Value::String(s.to_string())).collect());
+            pm.insert(
+                "args".into(),
+                p.args
+                    .iter()
+                    .map(|s| Value::String(s.to_string()))
+                    .collect(),
+            );
         }
         opt(&mut pm, "pid", p.pid);
         out.insert("process".into(), Value::Object(pm));
     }
-    opt(&mut out, "host", e.host.as_deref().map(|h| json!({ "name": h })));
+    opt(
+        &mut out,
+        "host",
+        e.host.as_deref().map(|h| json!({ "name": h })),
+    );
     out.insert(
         "crowsnest".into(),
         json!({

@@ -27,7 +27,9 @@ pub(crate) struct AlertInput<'x, 'a> {
 
 impl AlertInput<'_, '_> {
     fn matched(&self) -> impl Iterator<Item = &Container<'_>> {
-        self.containers.iter().filter_map(|&i| self.event.containers.get(i))
+        self.containers
+            .iter()
+            .filter_map(|&i| self.event.containers.get(i))
     }
 
     /// A stable id: the same rule on the same record gives the same id, so a replayed
@@ -120,7 +122,12 @@ fn opt<T: Into<Value>>(map: &mut Map<String, Value>, key: &str, value: Option<T>
 }
 
 fn strs<'s>(items: impl IntoIterator<Item = &'s std::borrow::Cow<'s, str>>) -> Value {
-    Value::Array(items.into_iter().map(|s| Value::String(s.to_string())).collect())
+    Value::Array(
+        items
+            .into_iter()
+            .map(|s| Value::String(s.to_string()))
+            .collect(),
+    )
 }
 
 /// The normalized container as JSON (crowsnest's own field names).
@@ -211,7 +218,10 @@ pub(crate) fn event_value(e: &Event<'_>) -> Value {
         m.insert("workload".into(), Value::Object(wm));
     }
     if !e.containers.is_empty() {
-        m.insert("containers".into(), Value::Array(e.containers.iter().map(container_value).collect()));
+        m.insert(
+            "containers".into(),
+            Value::Array(e.containers.iter().map(container_value).collect()),
+        );
     }
     if let Some(p) = &e.process {
         let mut pm = Map::new();
@@ -254,7 +264,13 @@ mod tests {
     #[test]
     fn rfc3339_formatting() {
         assert_eq!(format_rfc3339(0), "1970-01-01T00:00:00Z");
-        assert_eq!(format_rfc3339(1_540_489_114_902_914_000), "2018-10-25T17:38:34.902914Z");
-        assert_eq!(format_rfc3339(951_782_400_000_000_000), "2000-02-29T00:00:00Z");
+        assert_eq!(
+            format_rfc3339(1_540_489_114_902_914_000),
+            "2018-10-25T17:38:34.902914Z"
+        );
+        assert_eq!(
+            format_rfc3339(951_782_400_000_000_000),
+            "2000-02-29T00:00:00Z"
+        );
     }
 }

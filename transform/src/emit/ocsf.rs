@@ -59,7 +59,10 @@ fn ocsf_container(c: &crate::model::Container<'_>) -> Value {
     opt(&mut m, "name", c.name.as_deref());
     if let Some(i) = &c.image {
         let mut im = Map::new();
-        im.insert("name".into(), format!("{}/{}", i.registry, i.repository).into());
+        im.insert(
+            "name".into(),
+            format!("{}/{}", i.registry, i.repository).into(),
+        );
         opt(&mut im, "tag", i.tag.as_deref());
         opt(&mut im, "uid", i.digest.as_deref());
         m.insert("image".into(), Value::Object(im));
@@ -78,7 +81,11 @@ pub(super) fn render(a: &AlertInput<'_, '_>) -> Value {
         user.insert("name".into(), p.name.as_ref().into());
         opt(&mut user, "uid", p.uid.as_deref());
         if !p.groups.is_empty() {
-            let groups = p.groups.iter().map(|g| json!({ "name": g.as_ref() })).collect();
+            let groups = p
+                .groups
+                .iter()
+                .map(|g| json!({ "name": g.as_ref() }))
+                .collect();
             user.insert("groups".into(), Value::Array(groups));
         }
         evidence.insert("actor".into(), json!({ "user": user }));
@@ -103,7 +110,10 @@ pub(super) fn render(a: &AlertInput<'_, '_>) -> Value {
         opt(&mut pm, "cmd_line", p.command_line.as_deref());
         opt(&mut pm, "pid", p.pid);
         if let Some(exe) = &p.executable {
-            pm.insert("file".into(), json!({ "path": exe.as_ref(), "name": exe.rsplit('/').next().unwrap_or(exe) }));
+            pm.insert(
+                "file".into(),
+                json!({ "path": exe.as_ref(), "name": exe.rsplit('/').next().unwrap_or(exe) }),
+            );
         }
         evidence.insert("process".into(), Value::Object(pm));
     }
@@ -122,7 +132,11 @@ pub(super) fn render(a: &AlertInput<'_, '_>) -> Value {
         r.insert("type".into(), "Container".into());
         opt(&mut r, "name", c.name.as_deref());
         opt(&mut r, "uid", c.id.as_deref());
-        opt(&mut r, "namespace", e.workload.as_ref().and_then(|w| w.namespace.as_deref()));
+        opt(
+            &mut r,
+            "namespace",
+            e.workload.as_ref().and_then(|w| w.namespace.as_deref()),
+        );
         resources.push(Value::Object(r));
     }
 

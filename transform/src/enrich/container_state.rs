@@ -67,15 +67,30 @@ impl ContainerTable {
         // Compact the order queue when stale stamps dominate it.
         if self.order.len() > self.entries.len() * 4 + 64 {
             let entries = &self.entries;
-            self.order.retain(|(id, t)| entries.get(id).is_some_and(|e| e.touched == *t));
+            self.order
+                .retain(|(id, t)| entries.get(id).is_some_and(|e| e.touched == *t));
         }
     }
 
-    fn insert(&mut self, id: String, container: Container<'static>, workload: Option<Workload<'static>>) {
-        self.entries.insert(id.clone(), Entry { container, workload, touched: 0 });
+    fn insert(
+        &mut self,
+        id: String,
+        container: Container<'static>,
+        workload: Option<Workload<'static>>,
+    ) {
+        self.entries.insert(
+            id.clone(),
+            Entry {
+                container,
+                workload,
+                touched: 0,
+            },
+        );
         self.touch(&id);
         while self.entries.len() > self.max_entries {
-            let Some((old, stamp)) = self.order.pop_front() else { break };
+            let Some((old, stamp)) = self.order.pop_front() else {
+                break;
+            };
             if self.entries.get(&old).is_some_and(|e| e.touched == stamp) {
                 self.entries.remove(&old);
                 self.evictions += 1;
@@ -94,7 +109,9 @@ impl ContainerTable {
     pub fn apply(&mut self, event: &mut Event<'_>) {
         match event.source {
             Source::DockerInspect => {
-                let Some(c) = event.containers.first() else { return };
+                let Some(c) = event.containers.first() else {
+                    return;
+                };
                 let Some(id) = c.id.as_deref() else { return };
                 if self.entries.contains_key(id) {
                     event.action = Action::ContainerInspect;
@@ -118,7 +135,9 @@ impl ContainerTable {
                 let mut joined = false;
                 for c in &mut event.containers {
                     let Some(id) = c.id.as_deref() else { continue };
-                    let Some(entry) = self.entries.get(id) else { continue };
+                    let Some(entry) = self.entries.get(id) else {
+                        continue;
+                    };
                     let stored = &entry.container;
                     if c.security.is_unknown() {
                         c.security = stored.security.clone();
@@ -135,8 +154,11 @@ impl ContainerTable {
                     joined = true;
                 }
                 if joined {
-                    let ids: Vec<String> =
-                        event.containers.iter().filter_map(|c| c.id.as_deref().map(str::to_string)).collect();
+                    let ids: Vec<String> = event
+                        .containers
+                        .iter()
+                        .filter_map(|c| c.id.as_deref().map(str::to_string))
+                        .collect();
                     for id in ids {
                         self.touch(&id);
                     }
@@ -180,7 +202,10 @@ mod tests {
         e.containers.push(Container {
             id: Some(Cow::Owned(id.to_string())),
             name: Some("agent".into()),
-            security: SecurityContext { privileged: Some(true), ..SecurityContext::default() },
+            security: SecurityContext {
+                privileged: Some(true),
+                ..SecurityContext::default()
+            },
             ..Container::default()
         });
         e
@@ -188,7 +213,10 @@ mod tests {
 
     fn docker(action: Action, id: &str) -> Event<'static> {
         let mut e = Event::new(Source::DockerEvent, action, "x");
-        e.containers.push(Container { id: Some(Cow::Owned(id.to_string())), ..Container::default() });
+        e.containers.push(Container {
+            id: Some(Cow::Owned(id.to_string())),
+            ..Container::default()
+        });
         e
     }
 

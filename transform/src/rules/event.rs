@@ -81,11 +81,19 @@ pub(crate) struct RuleEvent<'e, 'a> {
 
 impl<'e, 'a> RuleEvent<'e, 'a> {
     pub fn new(event: &'e Event<'a>, raw: &'e str) -> Self {
-        RuleEvent { event, raw, focus: None }
+        RuleEvent {
+            event,
+            raw,
+            focus: None,
+        }
     }
 
     pub fn focused(&self, index: usize) -> Self {
-        RuleEvent { event: self.event, raw: self.raw, focus: Some(index) }
+        RuleEvent {
+            event: self.event,
+            raw: self.raw,
+            focus: Some(index),
+        }
     }
 
     fn containers(&self) -> &'e [Container<'a>] {
@@ -109,19 +117,23 @@ impl<'e, 'a> RuleEvent<'e, 'a> {
 }
 
 fn is_list_field(field: &str) -> bool {
-    matches!(field, "cap_add" | "host_mounts" | "host_mounts.container_path")
+    matches!(
+        field,
+        "cap_add" | "host_mounts" | "host_mounts.container_path"
+    )
 }
 
-fn s<'e>(v: &'e Cow<'_, str>) -> EventValue<'e> {
-    EventValue::Str(Cow::Borrowed(v.as_ref()))
+fn s(v: &str) -> EventValue<'_> {
+    EventValue::Str(Cow::Borrowed(v))
 }
 
 fn opt_s<'e>(v: &'e Option<Cow<'_, str>>) -> Option<EventValue<'e>> {
-    v.as_ref().map(s)
+    v.as_deref().map(s)
 }
 
 fn joined<'e>(v: &'e Option<Vec<Cow<'_, str>>>) -> Option<EventValue<'e>> {
-    v.as_ref().map(|parts| EventValue::Str(Cow::Owned(parts.join(" "))))
+    v.as_ref()
+        .map(|parts| EventValue::Str(Cow::Owned(parts.join(" "))))
 }
 
 fn push_container_field<'e>(c: &'e Container<'_>, field: &str, out: &mut Vec<EventValue<'e>>) {
@@ -148,7 +160,7 @@ fn push_container_field<'e>(c: &'e Container<'_>, field: &str, out: &mut Vec<Eve
         "entrypoint" => joined(&sec.entrypoint),
         "command" => joined(&sec.command),
         "cap_add" => {
-            out.extend(sec.cap_add.iter().map(s));
+            out.extend(sec.cap_add.iter().map(|v| s(v)));
             None
         }
         "host_mounts" => {
@@ -156,7 +168,11 @@ fn push_container_field<'e>(c: &'e Container<'_>, field: &str, out: &mut Vec<Eve
             None
         }
         "host_mounts.container_path" => {
-            out.extend(sec.host_mounts.iter().filter_map(|m| opt_s(&m.container_path)));
+            out.extend(
+                sec.host_mounts
+                    .iter()
+                    .filter_map(|m| opt_s(&m.container_path)),
+            );
             None
         }
         _ => None,
@@ -178,7 +194,7 @@ impl SigmaEvent for RuleEvent<'_, '_> {
             }
             return raw_path::lookup(self.raw, path);
         }
-        let value = match path {
+        match path {
             "source" => Some(EventValue::Str(Cow::Borrowed(e.source.as_str()))),
             "action" => Some(EventValue::Str(Cow::Borrowed(e.action.as_str()))),
             "action.raw" => Some(s(&e.raw_action)),
@@ -191,31 +207,42 @@ impl SigmaEvent for RuleEvent<'_, '_> {
             "principal.groups" => e
                 .principal
                 .as_ref()
-                .map(|p| EventValue::Array(p.groups.iter().map(s).collect())),
+                .map(|p| EventValue::Array(p.groups.iter().map(|v| s(v)).collect())),
             "principal.source_ip" => e.principal.as_ref().and_then(|p| opt_s(&p.source_ip)),
             "principal.user_agent" => e.principal.as_ref().and_then(|p| opt_s(&p.user_agent)),
             "workload.kind" => e.workload.as_ref().map(|w| s(&w.kind)),
             "workload.name" => e.workload.as_ref().and_then(|w| opt_s(&w.name)),
             "workload.namespace" => e.workload.as_ref().and_then(|w| opt_s(&w.namespace)),
             "workload.uid" => e.workload.as_ref().and_then(|w| opt_s(&w.uid)),
-            "process.pid" => e.process.as_ref().and_then(|p| p.pid.map(|v| EventValue::Int(i64::from(v)))),
+            "process.pid" => e
+                .process
+                .as_ref()
+                .and_then(|p| p.pid.map(|v| EventValue::Int(i64::from(v)))),
             "process.executable" => e.process.as_ref().and_then(|p| opt_s(&p.executable)),
             "process.args" => e
                 .process
                 .as_ref()
-                .map(|p| EventValue::Array(p.args.iter().map(s).collect())),
+                .map(|p| EventValue::Array(p.args.iter().map(|v| s(v)).collect())),
             "process.command_line" => e.process.as_ref().and_then(|p| opt_s(&p.command_line)),
             "process.user" => e.process.as_ref().and_then(|p| opt_s(&p.user)),
-            "process.exit_code" => e.process.as_ref().and_then(|p| p.exit_code.map(EventValue::Int)),
+            "process.exit_code" => e
+                .process
+                .as_ref()
+                .and_then(|p| p.exit_code.map(EventValue::Int)),
             "network.src_ip" => e.network.as_ref().and_then(|n| opt_s(&n.src_ip)),
-            "network.src_port" => e.network.as_ref().and_then(|n| n.src_port.map(|v| EventValue::Int(i64::from(v)))),
+            "network.src_port" => e
+                .network
+                .as_ref()
+                .and_then(|n| n.src_port.map(|v| EventValue::Int(i64::from(v)))),
             "network.dst_ip" => e.network.as_ref().and_then(|n| opt_s(&n.dst_ip)),
-            "network.dst_port" => e.network.as_ref().and_then(|n| n.dst_port.map(|v| EventValue::Int(i64::from(v)))),
+            "network.dst_port" => e
+                .network
+                .as_ref()
+                .and_then(|n| n.dst_port.map(|v| EventValue::Int(i64::from(v)))),
             "network.protocol" => e.network.as_ref().and_then(|n| opt_s(&n.protocol)),
             "network.domain" => e.network.as_ref().and_then(|n| opt_s(&n.domain)),
-            _ => return raw_path::lookup(self.raw, path),
-        };
-        value
+            _ => raw_path::lookup(self.raw, path),
+        }
     }
 
     fn any_string_value(&self, pred: &dyn Fn(&str) -> bool) -> bool {
@@ -271,5 +298,22 @@ impl SigmaEvent for RuleEvent<'_, '_> {
 
     fn to_json(&self) -> Value {
         emit::event_value(self.event)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The field reference cannot drift from what rules can actually read.
+    #[test]
+    fn every_field_is_documented() {
+        let doc = include_str!("../../../docs/fields.md");
+        for field in FIELDS {
+            assert!(
+                doc.contains(&format!("`{field}`")),
+                "docs/fields.md does not list `{field}`"
+            );
+        }
     }
 }

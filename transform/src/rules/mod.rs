@@ -65,7 +65,11 @@ impl RuleSet {
                 (s, ls)
             })
             .collect();
-        RuleSet { engine, by_key, logsources }
+        RuleSet {
+            engine,
+            by_key,
+            logsources,
+        }
     }
 
     /// Detection and correlation results for one event at `time_secs` (event time).
@@ -75,7 +79,8 @@ impl RuleSet {
         if self.engine.correlation_rule_count() == 0 {
             return detections;
         }
-        self.engine.process_with_detections(event, detections, time_secs)
+        self.engine
+            .process_with_detections(event, detections, time_secs)
     }
 
     /// Close correlation windows that ended before `time_secs`.
@@ -88,8 +93,12 @@ impl RuleSet {
         let mut techniques = Vec::new();
         let mut tactics = Vec::new();
         for tag in &h.tags {
-            let Some(attack) = tag.strip_prefix("attack.") else { continue };
-            if let Some(num) = attack.strip_prefix('t').or_else(|| attack.strip_prefix('T'))
+            let Some(attack) = tag.strip_prefix("attack.") else {
+                continue;
+            };
+            if let Some(num) = attack
+                .strip_prefix('t')
+                .or_else(|| attack.strip_prefix('T'))
                 && num.starts_with(|c: char| c.is_ascii_digit())
             {
                 techniques.push(format!("T{}", num.to_ascii_uppercase()));
@@ -103,12 +112,20 @@ impl RuleSet {
             .and_then(|v| v.as_str())
             .map(str::to_string);
         let key = rule_key(h.rule_id.as_deref(), &h.rule_title);
-        let rule_index = if result.is_detection() { self.by_key.get(&key).copied() } else { None };
-        let description = rule_index.and_then(|i| self.engine.engine().rules()[i].description.clone());
+        let rule_index = if result.is_detection() {
+            self.by_key.get(&key).copied()
+        } else {
+            None
+        };
+        let description =
+            rule_index.and_then(|i| self.engine.engine().rules()[i].description.clone());
         RuleHit {
             rule_id: key,
             title: h.rule_title.clone(),
-            level: h.level.map_or_else(|| "medium".to_string(), |l| format!("{l:?}").to_ascii_lowercase()),
+            level: h.level.map_or_else(
+                || "medium".to_string(),
+                |l| format!("{l:?}").to_ascii_lowercase(),
+            ),
             analytic,
             techniques,
             tactics,
@@ -120,7 +137,9 @@ impl RuleSet {
     /// Which of the event's containers the rule matches on its own. Empty when the
     /// rule matched on pod-level facts alone (then every container is implicated).
     pub fn matching_containers(&self, hit: &RuleHit, event: &RuleEvent<'_, '_>) -> Vec<usize> {
-        let Some(index) = hit.rule_index else { return Vec::new() };
+        let Some(index) = hit.rule_index else {
+            return Vec::new();
+        };
         let n = event.event.containers.len();
         if n <= 1 {
             return (0..n).collect();

@@ -25,9 +25,12 @@ pub(crate) fn lookup<'r>(raw: &'r str, path: &str) -> Option<EventValue<'r>> {
     let segments: Vec<&str> = path.split('.').collect();
     let mut de = serde_json::Deserializer::from_str(raw);
     let mut out = Vec::new();
-    PathSeed { segments: &segments, out: &mut out }
-        .deserialize(&mut de)
-        .ok()?;
+    PathSeed {
+        segments: &segments,
+        out: &mut out,
+    }
+    .deserialize(&mut de)
+    .ok()?;
     match out.len() {
         0 => None,
         1 => out.pop(),
@@ -68,7 +71,10 @@ impl<'de: 'r, 'r> Visitor<'de> for PathSeed<'_, '_, 'r> {
         while let Some(key) = map.next_key::<Cow<'de, str>>()? {
             if !found && key == head {
                 found = true;
-                map.next_value_seed(PathSeed { segments: rest, out: &mut *self.out })?;
+                map.next_value_seed(PathSeed {
+                    segments: rest,
+                    out: &mut *self.out,
+                })?;
             } else {
                 map.next_value::<IgnoredAny>()?;
             }
@@ -79,7 +85,10 @@ impl<'de: 'r, 'r> Visitor<'de> for PathSeed<'_, '_, 'r> {
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
         // An array on the way: apply the same remaining path to every element.
         while seq
-            .next_element_seed(PathSeed { segments: self.segments, out: &mut *self.out })?
+            .next_element_seed(PathSeed {
+                segments: self.segments,
+                out: &mut *self.out,
+            })?
             .is_some()
         {}
         Ok(())
@@ -152,7 +161,9 @@ impl<'de> Visitor<'de> for ValueVisitor {
             while seq.next_element::<IgnoredAny>()?.is_some() {}
             return Ok(EventValue::Array(items));
         }
-        while let Some(v) = seq.next_element_seed(ValueSeed { depth: self.depth + 1 })? {
+        while let Some(v) = seq.next_element_seed(ValueSeed {
+            depth: self.depth + 1,
+        })? {
             items.push(v);
         }
         Ok(EventValue::Array(items))
@@ -165,7 +176,9 @@ impl<'de> Visitor<'de> for ValueVisitor {
             return Ok(EventValue::Map(entries));
         }
         while let Some(key) = map.next_key::<Cow<'de, str>>()? {
-            let value = map.next_value_seed(ValueSeed { depth: self.depth + 1 })?;
+            let value = map.next_value_seed(ValueSeed {
+                depth: self.depth + 1,
+            })?;
             entries.push((key, value));
         }
         Ok(EventValue::Map(entries))
@@ -195,12 +208,18 @@ mod tests {
 
     #[test]
     fn nested_scalar_values() {
-        assert_eq!(lookup(AUDIT, "verb"), Some(EventValue::Str("create".into())));
+        assert_eq!(
+            lookup(AUDIT, "verb"),
+            Some(EventValue::Str("create".into()))
+        );
         assert_eq!(
             lookup(AUDIT, "objectRef.namespace"),
             Some(EventValue::Str("kube-system".into()))
         );
-        assert_eq!(lookup(AUDIT, "responseStatus.code"), Some(EventValue::Int(201)));
+        assert_eq!(
+            lookup(AUDIT, "responseStatus.code"),
+            Some(EventValue::Int(201))
+        );
         assert_eq!(lookup(AUDIT, "annotations.k"), Some(EventValue::Null));
     }
 
