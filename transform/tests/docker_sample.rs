@@ -9,10 +9,19 @@ const AGENT_ID: &str = "25923f70cb6243497e0cbe25137706b3fe5a5a9a3d145fca64ac7e56
 const DIGEST: &str = "sha256:499addb4620a02ceac5b95e11511ef48a5257ebccfc3c4be8b7931c3fa21e1f1";
 
 fn replay(file: &str) -> Vec<Alert> {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../samples/docker").join(file);
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../samples/docker")
+        .join(file);
     let bytes = std::fs::read(path).unwrap();
     let mut d = Detector::new();
-    let r = d.process(&bytes, &BatchOrigin { file: file.into(), first_line: 1, lines: Vec::new() });
+    let r = d.process(
+        &bytes,
+        &BatchOrigin {
+            file: file.into(),
+            first_line: 1,
+            lines: Vec::new(),
+        },
+    );
     assert!(r.diagnostics.is_empty(), "{:?}", r.diagnostics);
     r.alerts
 }
@@ -38,20 +47,38 @@ fn lifecycle_raises_launch_alerts_once_and_the_exec() {
         ]
     );
     for a in &alerts {
-        assert_eq!(a.containers, vec!["node-agent".to_string()], "{}", a.rule_title);
+        assert_eq!(
+            a.containers,
+            vec!["node-agent".to_string()],
+            "{}",
+            a.rule_title
+        );
         let image = image_of(a);
-        assert_eq!(image["registry"], "registry.example.com:5000", "{}", a.rule_title);
+        assert_eq!(
+            image["registry"], "registry.example.com:5000",
+            "{}",
+            a.rule_title
+        );
         assert_eq!(image["repository"], "ops/node-agent");
         assert_eq!(image["tag"], "2.1");
         assert_eq!(image["digest"], DIGEST);
     }
-    let exec = alerts.iter().find(|a| a.rule_title.starts_with("Command executed")).unwrap();
+    let exec = alerts
+        .iter()
+        .find(|a| a.rule_title.starts_with("Command executed"))
+        .unwrap();
     let doc: serde_json::Value = serde_json::from_str(&exec.document).unwrap();
     assert_eq!(doc["evidences"][0]["process"]["cmd_line"], "/bin/sh -c id");
     assert_eq!(doc["evidences"][0]["container"]["uid"], AGENT_ID);
     // The exec event itself carries no launch attributes; the container table supplied them.
-    assert_eq!(doc["unmapped"]["crowsnest"]["containers"][0]["security"]["privileged"], true);
-    let restart = alerts.iter().find(|a| a.rule_title.starts_with("Docker container set")).unwrap();
+    assert_eq!(
+        doc["unmapped"]["crowsnest"]["containers"][0]["security"]["privileged"],
+        true
+    );
+    let restart = alerts
+        .iter()
+        .find(|a| a.rule_title.starts_with("Docker container set"))
+        .unwrap();
     assert_eq!(restart.analytic.as_deref(), Some("AN1578"));
     assert_eq!(restart.techniques, vec!["T1543.005".to_string()]);
 }
@@ -59,5 +86,9 @@ fn lifecycle_raises_launch_alerts_once_and_the_exec() {
 #[test]
 fn the_benign_container_raises_nothing() {
     let alerts = replay("lifecycle.ndjson");
-    assert!(alerts.iter().all(|a| a.containers != vec!["web".to_string()]));
+    assert!(
+        alerts
+            .iter()
+            .all(|a| a.containers != vec!["web".to_string()])
+    );
 }

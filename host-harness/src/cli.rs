@@ -1,0 +1,165 @@
+//! The command line, as clap parses it. Nothing here touches a file or the engine:
+//! [`crate::run`] turns these flags into work.
+
+use std::path::PathBuf;
+
+use clap::builder::{PossibleValuesParser, TypedValueParser};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use crowsnest_transform::model::Source;
+
+/// Detect container attacks in Docker and Kubernetes logs with the crowsnest component.
+#[derive(Debug, Parser)]
+#[command(name = "crowsnest", version, max_term_width = 100)]
+pub(crate) struct Cli {
+    #[command(flatten)]
+    pub(crate) global: GlobalArgs,
+    #[command(subcommand)]
+    pub(crate) command: Command,
+}
+
+/// Flags every subcommand accepts.
+#[derive(Debug, Args)]
+pub(crate) struct GlobalArgs {
+    /// Load the detection component from this wasm file instead of the built-in one.
+    #[arg(long, global = true, value_name = "WASM")]
+    pub(crate) component: Option<PathBuf>,
+
+    /// Use the rule pack in this directory (every *.yml/*.yaml below it) instead of the
+    /// built-in pack.
+    #[arg(long, global = true, value_name = "DIR")]
+    pub(crate) rules: Option<PathBuf>,
+
+    /// Linear-memory cap for the component, in MiB.
+    #[arg(long, global = true, value_name = "MIB", default_value_t = 256,
+          value_parser = clap::value_parser!(u32).range(1..=4096))]
+    pub(crate) memory_limit: u32,
+
+    /// Time limit for each call into the component, in milliseconds.
+    #[arg(long, global = true, value_name = "MS", default_value_t = 2000,
+          value_parser = clap::value_parser!(u64).range(10..))]
+    pub(crate) deadline_ms: u64,
+
+    /// Run the engine natively instead of in the sandboxed component (for comparison).
+    #[arg(long, global = true, conflicts_with = "component")]
+    pub(crate) native: bool,
+
+    /// Output format [default: table on a terminal, ocsf when piped].
+    #[arg(long, global = true, value_enum, value_name = "FORMAT")]
+    pub(crate) format: Option<Format>,
+
+    /// Decode every record as this source instead of detecting it per record.
+    #[arg(long, global = true, value_name = "NAME", value_parser = source_parser())]
+    pub(crate) source: Option<Source>,
+
+    /// Records per call into the component.
+    #[arg(long, global = true, value_name = "RECORDS", default_value_t = 256,
+          value_parser = clap::value_parser!(u32).range(1..=65536))]
+    pub(crate) batch: u32,
+
+    /// Print no summary and no progress bar; alerts only.
+    #[arg(long, short, global = true)]
+    pub(crate) quiet: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum Command {
+    /// Run log files through the detector and print the alerts.
+    ///
+    /// Each input is a file, a directory (its *.ndjson, *.jsonl, *.json and *.log files,
+    /// optionally .gz, recursively, in name order) or `-` for standard input. A file is
+    /// NDJSON (one record per line) unless it starts with `[`, in which case it is a JSON
+    /// array such as `docker inspect` output.
+    Replay(ReplayArgs),
+    /// Work with rule packs.
+    #[command(subcommand)]
+    Rules(RulesCommand),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ReplayArgs {
+    /// Files, directories, or `-` for standard input.
+    #[arg(required = true, value_name = "INPUT")]
+    pub(crate) inputs: Vec<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum RulesCommand {
+    /// Parse and compile a rule pack; print every problem as file:line:column.
+    Check {
+        /// The pack's root directory.
+        #[arg(value_name = "DIR")]
+        dir: PathBuf,
+    },
+}
+
+/// How alerts are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum Format {
+    /// A table for people, then a summary.
+    Table,
+    /// One OCSF Detection Finding (class 2004) JSON object per line.
+    Ocsf,
+    /// One Elastic Common Schema alert JSON object per line.
+    Ecs,
+    /// One crowsnest alert record (typed fields plus the OCSF document) per line.
+    Jsonl,
+}
+
+/// `--source` accepts the names rules use (`docker_event`, `k8s_audit`, ...).
+fn source_parser() -> impl TypedValueParser<Value = Source> {
+    PossibleValuesParser::new(Source::ALL.map(Source::as_str)).try_map(|name| {
+        Source::from_name(&name)
+            .ok_or_else(|| clap::Error::new(clap::error::ErrorKind::InvalidValue))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    use super::*;
+
+    #[test]
+    fn cli_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn global_flags_work_after_the_subcommand() {
+        let cli = Cli::try_parse_from([
+            "crowsnest",
+            "replay",
+            "x.ndjson",
+            "--source",
+            "k8s_audit",
+            "--format",
+            "ecs",
+        ])
+        .unwrap();
+        assert_eq!(cli.global.source, Some(Source::K8sAudit));
+        assert_eq!(cli.global.format, Some(Format::Ecs));
+        assert!(
+            matches!(cli.command, Command::Replay(ReplayArgs { ref inputs }) if inputs.len() == 1)
+        );
+    }
+
+    #[test]
+    fn unknown_source_is_rejected() {
+        assert!(Cli::try_parse_from(["crowsnest", "replay", "-", "--source", "syslog"]).is_err());
+    }
+
+    #[test]
+    fn native_and_component_conflict() {
+        assert!(
+            Cli::try_parse_from([
+                "crowsnest",
+                "--native",
+                "--component",
+                "x.wasm",
+                "replay",
+                "-"
+            ])
+            .is_err()
+        );
+    }
+}

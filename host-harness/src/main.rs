@@ -1,0 +1,59 @@
+//! `crowsnest`: a wasmtime host for the crowsnest detection component.
+//!
+//! This crate is glue: it parses flags (`cli`), finds and frames input (`input`, and
+//! `crowsnest_transform::framing`), runs the component under a sandbox that survives
+//! traps, timeouts and memory blow-ups (`component`, `sandbox`, with a compile cache in
+//! `cache`), and prints alerts and an account of every record (`output`, `summary`).
+//! Every decision about a record is the engine's.
+
+mod backend;
+mod cache;
+mod cli;
+mod component;
+mod convert;
+mod input;
+mod output;
+mod pack_dir;
+mod progress;
+mod replay;
+mod rules_check;
+mod sandbox;
+mod stderr_tail;
+mod summary;
+
+use std::io;
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use crate::cli::{Cli, Command, RulesCommand};
+
+fn main() -> ExitCode {
+    run(Cli::parse())
+}
+
+/// Exit status: 0 ok (alerts or not), 1 `rules check` found errors, 2 a fatal error
+/// (unreadable component or input, bad rule pack for `replay`). A closed stdout (`| head`)
+/// ends the run quietly with 0.
+fn run(cli: Cli) -> ExitCode {
+    let result = match &cli.command {
+        Command::Replay(args) => replay::run(&cli.global, args),
+        Command::Rules(RulesCommand::Check { dir }) => rules_check::run(dir),
+    };
+    match result {
+        Ok(code) => code,
+        Err(err) if is_broken_pipe(&err) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("crowsnest: {err:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn is_broken_pipe(err: &anyhow::Error) -> bool {
+    err.chain().any(|cause| {
+        cause
+            .downcast_ref::<io::Error>()
+            .is_some_and(|e| e.kind() == io::ErrorKind::BrokenPipe)
+    })
+}

@@ -1,0 +1,159 @@
+//! The end-of-run account: where records came from, what they decoded as, which rules
+//! fired, which records were reported and why, and the balance
+//! `records: N in, M out, K reported`, where `in = out + reported` always holds:
+//! *out* are records the engine decoded, *reported* are records it could not (each with
+//! a located diagnostic: bad JSON, unknown shape, a framing error, a record that made
+//! the component fault).
+
+use std::collections::BTreeMap;
+use std::io::{self, Write};
+
+use crowsnest_transform::api::{Alert, Diagnostic};
+
+/// Record diagnostics printed in full; the rest are counted.
+const MAX_LISTED_DIAGNOSTICS: usize = 50;
+
+#[derive(Debug, Default)]
+pub(crate) struct Summary {
+    /// Records framed per input, in input order.
+    pub(crate) files: Vec<(String, u64)>,
+    /// Records decoded per source name.
+    pub(crate) sources: BTreeMap<&'static str, u64>,
+    /// Alerts per (rule title, rule id).
+    pub(crate) rules: BTreeMap<(String, String), u64>,
+    pub(crate) alerts: u64,
+    /// The first [`MAX_LISTED_DIAGNOSTICS`] record diagnostics.
+    pub(crate) diagnostics: Vec<Diagnostic>,
+    pub(crate) diagnostics_total: u64,
+    pub(crate) records_in: u64,
+    pub(crate) records_out: u64,
+    pub(crate) records_reported: u64,
+    /// Component instances replaced after a fault.
+    pub(crate) restarts: u64,
+    /// Containers the engine tracks at the end, and how many it evicted.
+    pub(crate) state: Option<(u64, u64)>,
+}
+
+impl Summary {
+    pub(crate) fn count_alert(&mut self, alert: &Alert) {
+        self.alerts += 1;
+        *self
+            .rules
+            .entry((alert.rule_title.clone(), alert.rule_id.clone()))
+            .or_default() += 1;
+    }
+
+    pub(crate) fn add_diagnostic(&mut self, diagnostic: Diagnostic) {
+        self.diagnostics_total += 1;
+        if self.diagnostics.len() < MAX_LISTED_DIAGNOSTICS {
+            self.diagnostics.push(diagnostic);
+        }
+    }
+
+    /// The balance line.
+    pub(crate) fn balance(&self) -> String {
+        format!(
+            "records: {} in, {} out, {} reported",
+            self.records_in, self.records_out, self.records_reported
+        )
+    }
+
+    pub(crate) fn write(&self, out: &mut impl Write) -> io::Result<()> {
+        writeln!(out, "inputs:")?;
+        let width = self
+            .files
+            .iter()
+            .map(|(name, _)| name.chars().count())
+            .max()
+            .unwrap_or(0);
+        for (name, records) in &self.files {
+            writeln!(out, "  {name:<width$}  {records:>8} records")?;
+        }
+        if !self.sources.is_empty() {
+            writeln!(out, "sources:")?;
+            for (source, records) in &self.sources {
+                writeln!(out, "  {source:<16}  {records:>8}")?;
+            }
+        }
+        writeln!(out, "alerts: {}", self.alerts)?;
+        let mut rules: Vec<_> = self.rules.iter().collect();
+        rules.sort_by(|a, b| b.1.cmp(a.1).then_with(|| a.0.cmp(b.0)));
+        for ((title, id), count) in rules {
+            writeln!(out, "  {count:>6}  {title} ({id})")?;
+        }
+        if self.diagnostics_total > 0 {
+            writeln!(out, "diagnostics: {}", self.diagnostics_total)?;
+            for diagnostic in &self.diagnostics {
+                writeln!(out, "  {diagnostic}")?;
+            }
+            let more = self.diagnostics_total - self.diagnostics.len() as u64;
+            if more > 0 {
+                writeln!(out, "  ... and {more} more")?;
+            }
+        }
+        if self.restarts > 0 {
+            writeln!(
+                out,
+                "sandbox: {} instance(s) replaced after a fault",
+                self.restarts
+            )?;
+        }
+        if let Some((tracked, evicted)) = self.state {
+            writeln!(
+                out,
+                "state: {tracked} containers tracked, {evicted} evicted"
+            )?;
+        }
+        writeln!(out, "{}", self.balance())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crowsnest_transform::api::Severity;
+
+    use super::*;
+
+    fn diag(line: u32) -> Diagnostic {
+        Diagnostic {
+            severity: Severity::Error,
+            code: "decode.syntax".into(),
+            message: "bad".into(),
+            file: "a.ndjson".into(),
+            line,
+            column: 3,
+        }
+    }
+
+    #[test]
+    fn diagnostics_are_capped_with_a_count() {
+        let mut s = Summary::default();
+        for line in 1..=53 {
+            s.add_diagnostic(diag(line));
+        }
+        let mut out = Vec::new();
+        s.write(&mut out).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        assert!(text.contains("  a.ndjson:1:3: error[decode.syntax]: bad\n"));
+        assert!(text.contains("a.ndjson:50:3:"));
+        assert!(!text.contains("a.ndjson:51:3:"));
+        assert!(text.contains("  ... and 3 more\n"));
+    }
+
+    #[test]
+    fn balance_line_is_last() {
+        let s = Summary {
+            records_in: 40,
+            records_out: 39,
+            records_reported: 1,
+            ..Summary::default()
+        };
+        let mut out = Vec::new();
+        s.write(&mut out).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        assert_eq!(
+            text.lines().last(),
+            Some("records: 40 in, 39 out, 1 reported")
+        );
+    }
+}
