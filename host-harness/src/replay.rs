@@ -11,6 +11,7 @@ use std::io::{self, BufWriter, IsTerminal, StdoutLock, Write};
 use std::mem;
 use std::path::Path;
 use std::process::ExitCode;
+use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
 use crowsnest_transform::api::{AlertFormat, BatchOrigin, Diagnostic, Options, Severity};
@@ -71,6 +72,7 @@ pub(crate) fn run(global: &GlobalArgs, args: &ReplayArgs) -> Result<ExitCode> {
         progress: Progress::new(total, global.quiet, streaming_to_terminal),
         batch_records: global.batch as usize,
     };
+    let started = Instant::now();
     for input in &inputs {
         let bytes = match input.read() {
             Ok(bytes) => bytes,
@@ -80,10 +82,13 @@ pub(crate) fn run(global: &GlobalArgs, args: &ReplayArgs) -> Result<ExitCode> {
                 continue;
             }
         };
+        replay.summary.bytes_in += bytes.len() as u64;
         replay.progress.start_file(input.len_on_disk(), bytes.len());
         replay.file(&input.name(), &bytes)?;
         replay.progress.finish_file();
     }
+    let engine = if global.native { "native" } else { "component" };
+    replay.summary.elapsed = Some((started.elapsed(), engine));
     replay.finish(format, global.quiet)?;
     Ok(if failed {
         ExitCode::from(2)

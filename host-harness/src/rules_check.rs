@@ -10,15 +10,14 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use anyhow::Result;
-use crowsnest_transform::Detector;
+use crowsnest_transform::check_pack;
 
 use crate::pack_dir;
 use crate::replay::in_pack;
 
 pub(crate) fn run(dir: &Path) -> Result<ExitCode> {
     let files = pack_dir::load(dir)?;
-    let mut detector = Detector::new();
-    match detector.configure(&files) {
+    match check_pack(&files) {
         Ok(info) => {
             for warning in info.warnings {
                 eprintln!("{}", in_pack(dir, warning));

@@ -28,4 +28,4 @@ mod rules;
 mod component;
 
 pub use detector::Detector;
-pub use pack::default_pack;
+pub use pack::{check_pack, default_pack};

@@ -24,6 +24,11 @@ pub fn default_pack() -> Vec<PackFile> {
         .collect()
 }
 
+/// Compile `files` as a pack without running it: what `configure` would say.
+pub fn check_pack(files: &[PackFile]) -> Result<PackInfo, Vec<Diagnostic>> {
+    compile(files).map(|(_, info)| info)
+}
+
 /// Whether a pack file holds Sigma rules (as opposed to policy or rule tests).
 fn is_rule_file(path: &str) -> bool {
     let name = path.rsplit('/').next().unwrap_or(path);
