@@ -14,6 +14,7 @@
 use std::io::{self, Write};
 
 use crowsnest_transform::api::Alert;
+use crowsnest_transform::time::format_rfc3339_seconds;
 use serde::Serialize;
 
 use crate::cli::Format;
@@ -103,7 +104,9 @@ fn row(alert: &Alert) -> Row {
         (None, true) => "-".to_string(),
     };
     Row([
-        alert.time_ns.map_or_else(|| "-".to_string(), format_time),
+        alert
+            .time_ns
+            .map_or_else(|| "-".to_string(), format_rfc3339_seconds),
         alert.level.clone(),
         alert.rule_title.clone(),
         alert.principal.clone().unwrap_or_else(|| "-".to_string()),
@@ -156,33 +159,6 @@ pub(crate) fn truncate(text: &str, width: usize) -> String {
     cut
 }
 
-/// Nanoseconds since the epoch as `YYYY-MM-DDTHH:MM:SSZ` (UTC).
-pub(crate) fn format_time(ns: i64) -> String {
-    let secs = ns.div_euclid(1_000_000_000);
-    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
-    let (y, m, d) = civil_from_days(days);
-    format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60
-    )
-}
-
-/// Days since 1970-01-01 to a proleptic Gregorian date (Howard Hinnant's algorithm).
-fn civil_from_days(days: i64) -> (i64, u32, u32) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    (y, m, d)
-}
-
 #[cfg(test)]
 mod tests {
     use crowsnest_transform::model::{Action, Source};
@@ -207,20 +183,6 @@ mod tests {
             summary: "privileged start of web".into(),
             document: "{\"class_uid\":2004}".into(),
         }
-    }
-
-    #[test]
-    fn times_are_utc_rfc3339() {
-        assert_eq!(format_time(0), "1970-01-01T00:00:00Z");
-        assert_eq!(
-            format_time(1_714_564_800_123_000_000),
-            "2024-05-01T12:00:00Z"
-        );
-        assert_eq!(
-            format_time(951_782_400 * 1_000_000_000),
-            "2000-02-29T00:00:00Z"
-        );
-        assert_eq!(format_time(-1), "1969-12-31T23:59:59Z");
     }
 
     #[test]

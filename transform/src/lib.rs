@@ -23,6 +23,7 @@ pub mod image_ref;
 pub mod model;
 mod pack;
 mod rules;
+pub mod time;
 
 #[cfg(all(target_arch = "wasm32", target_env = "p2"))]
 mod component;

@@ -21,10 +21,10 @@ use serde::de::{self, Deserializer, SeqAccess, Visitor};
 
 use super::borrowed::{Str, non_empty};
 use super::docker_events::KubernetesLabels;
-use super::time::parse_rfc3339_ns;
 use super::{DecodeError, Decoded};
 use crate::image_ref::ImageRef;
 use crate::model::{Action, Container, Event, HostMount, RestartPolicy, SecurityContext, Source};
+use crate::time::parse_rfc3339_ns;
 
 #[derive(Deserialize)]
 struct RawInspect<'a> {

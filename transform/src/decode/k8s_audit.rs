@@ -29,13 +29,13 @@ use serde::de::{self, Deserializer, SeqAccess, Visitor};
 use serde_json::value::RawValue;
 
 use super::borrowed::{Str, non_empty};
-use super::time::parse_rfc3339_ns;
 use super::{DecodeError, Decoded};
 use crate::image_ref::ImageRef;
 use crate::model::{
     Action, Container, ContainerRole, Event, HostMount, Principal, Process, RestartPolicy,
     SecurityContext, Source, Workload,
 };
+use crate::time::parse_rfc3339_ns;
 
 /// One audit event as the API server writes it; unknown fields are skipped.
 #[derive(Deserialize)]

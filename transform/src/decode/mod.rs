@@ -11,7 +11,6 @@ mod borrowed;
 mod docker_events;
 mod docker_inspect;
 mod k8s_audit;
-mod time;
 
 use crate::model::{Event, Source};
 

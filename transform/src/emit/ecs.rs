@@ -2,7 +2,8 @@
 
 use serde_json::{Map, Value, json};
 
-use super::{AlertInput, attack, container_value, format_rfc3339, opt};
+use super::{AlertInput, attack, container_value, opt};
+use crate::time::format_rfc3339;
 
 fn risk_score(level: &str) -> u8 {
     match level {

@@ -13,6 +13,7 @@ use serde_json::{Map, Value, json};
 use crate::api::AlertFormat;
 use crate::model::{Container, Event};
 use crate::rules::RuleHit;
+use crate::time::format_rfc3339;
 
 /// Everything a rendered alert says.
 pub(crate) struct AlertInput<'x, 'a> {
@@ -77,42 +78,6 @@ impl Fnv {
         }
         self.0 ^= 0xff;
     }
-}
-
-/// RFC 3339 UTC with nanoseconds trimmed to what is set (`2024-05-01T10:00:00.5Z`).
-pub(crate) fn format_rfc3339(ns: i64) -> String {
-    let secs = ns.div_euclid(1_000_000_000);
-    let nanos = ns.rem_euclid(1_000_000_000);
-    let days = secs.div_euclid(86_400);
-    let rem = secs.rem_euclid(86_400);
-    let (y, m, d) = civil_from_days(days);
-    let mut out = format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60
-    );
-    if nanos != 0 {
-        let frac = format!("{nanos:09}");
-        out.push('.');
-        out.push_str(frac.trim_end_matches('0'));
-    }
-    out.push('Z');
-    out
-}
-
-/// Howard Hinnant's days-to-civil algorithm.
-fn civil_from_days(z: i64) -> (i64, u32, u32) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    (y, m, d)
 }
 
 fn opt<T: Into<Value>>(map: &mut Map<String, Value>, key: &str, value: Option<T>) {
@@ -255,22 +220,4 @@ pub(crate) fn enrichment(e: &Event<'_>, file: &str, line: u32) -> String {
         m.insert("origin".into(), json!({ "file": file, "line": line }));
     }
     v.to_string()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn rfc3339_formatting() {
-        assert_eq!(format_rfc3339(0), "1970-01-01T00:00:00Z");
-        assert_eq!(
-            format_rfc3339(1_540_489_114_902_914_000),
-            "2018-10-25T17:38:34.902914Z"
-        );
-        assert_eq!(
-            format_rfc3339(951_782_400_000_000_000),
-            "2000-02-29T00:00:00Z"
-        );
-    }
 }

@@ -5,7 +5,8 @@
 
 use serde_json::{Map, Value, json};
 
-use super::{AlertInput, attack, container_value, format_rfc3339, opt};
+use super::{AlertInput, attack, container_value, opt};
+use crate::time::format_rfc3339;
 
 const OCSF_VERSION: &str = "1.3.0";
 

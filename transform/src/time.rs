@@ -1,4 +1,4 @@
-//! RFC 3339 timestamps to nanoseconds since the Unix epoch.
+//! RFC 3339 timestamps to and from nanoseconds since the Unix epoch.
 //!
 //! Docker (`Created`, `State.StartedAt`) writes Go's `RFC3339Nano`
 //! (`2024-05-14T09:12:03.123456789Z`); the Kubernetes API server writes microseconds
@@ -106,9 +106,51 @@ fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
     era * 146_097 + doe - 719_468
 }
 
+/// Nanoseconds since the epoch as RFC 3339 UTC, with the fraction trimmed to what is set
+/// (`2024-05-01T10:00:00.5Z`, `2024-05-01T10:00:00Z`).
+pub fn format_rfc3339(ns: i64) -> String {
+    let mut out = format_rfc3339_seconds(ns);
+    let nanos = ns.rem_euclid(1_000_000_000);
+    if nanos != 0 {
+        out.pop();
+        let frac = format!("{nanos:09}");
+        out.push('.');
+        out.push_str(frac.trim_end_matches('0'));
+        out.push('Z');
+    }
+    out
+}
+
+/// Nanoseconds since the epoch as RFC 3339 UTC to the second (`2024-05-01T10:00:00Z`).
+pub fn format_rfc3339_seconds(ns: i64) -> String {
+    let secs = ns.div_euclid(1_000_000_000);
+    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
+    let (y, m, d) = civil_from_days(days);
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
+}
+
+/// Days since 1970-01-01 to a proleptic Gregorian date (Howard Hinnant's algorithm).
+fn civil_from_days(days: i64) -> (i64, u32, u32) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    (y, m, d)
+}
+
 #[cfg(test)]
 mod tests {
-    use super::parse_rfc3339_ns;
+    use super::{format_rfc3339, format_rfc3339_seconds, parse_rfc3339_ns};
 
     #[test]
     fn epoch_and_known_instants() {
@@ -162,6 +204,31 @@ mod tests {
             "9999-12-31T23:59:59Z",
         ] {
             assert_eq!(parse_rfc3339_ns(bad), None, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn formatting_round_trips() {
+        assert_eq!(format_rfc3339(0), "1970-01-01T00:00:00Z");
+        assert_eq!(
+            format_rfc3339(1_540_489_114_902_914_000),
+            "2018-10-25T17:38:34.902914Z"
+        );
+        assert_eq!(
+            format_rfc3339(951_782_400_000_000_000),
+            "2000-02-29T00:00:00Z"
+        );
+        assert_eq!(
+            format_rfc3339_seconds(1_540_489_114_902_914_000),
+            "2018-10-25T17:38:34Z"
+        );
+        assert_eq!(format_rfc3339_seconds(-1), "1969-12-31T23:59:59Z");
+        for text in [
+            "2024-05-14T09:12:03.398127436Z",
+            "1969-12-31T23:59:59.5Z",
+            "2100-03-01T00:00:00Z",
+        ] {
+            assert_eq!(format_rfc3339(parse_rfc3339_ns(text).unwrap()), text);
         }
     }
 }
