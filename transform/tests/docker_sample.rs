@@ -92,3 +92,40 @@ fn the_benign_container_raises_nothing() {
             .all(|a| a.containers != vec!["web".to_string()])
     );
 }
+
+#[test]
+fn state_survives_a_snapshot_into_a_new_engine() {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../samples/docker/lifecycle.ndjson");
+    let text = std::fs::read_to_string(path).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    // Stop after the inspect output (line 3), before the exec (line 11).
+    let (head, tail) = lines.split_at(3);
+    let origin = |first_line| BatchOrigin {
+        file: "lifecycle.ndjson".into(),
+        first_line,
+        lines: Vec::new(),
+    };
+    let mut first = Detector::new();
+    first.process(head.join("\n").as_bytes(), &origin(1));
+    let blob = first.snapshot();
+
+    let mut second = Detector::new();
+    assert!(
+        second.restore(b"{\"version\": 99}").is_err(),
+        "a foreign blob is refused"
+    );
+    second.restore(&blob).unwrap();
+    assert_eq!(second.stats().containers_tracked, 1);
+    let r = second.process(tail.join("\n").as_bytes(), &origin(4));
+    let exec = r
+        .alerts
+        .iter()
+        .find(|a| a.rule_title.starts_with("Command executed"))
+        .unwrap();
+    let doc: serde_json::Value = serde_json::from_str(&exec.document).unwrap();
+    assert_eq!(
+        doc["unmapped"]["crowsnest"]["containers"][0]["security"]["privileged"],
+        true
+    );
+    assert_eq!(doc["unmapped"]["crowsnest"]["origin"]["line"], 11);
+}
