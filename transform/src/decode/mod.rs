@@ -12,6 +12,10 @@ mod docker_events;
 mod docker_inspect;
 mod k8s_audit;
 
+use std::sync::LazyLock;
+
+use memchr::memmem::Finder;
+
 use crate::model::{Event, Source};
 
 /// A decoded record, ready for enrichment and rules.
@@ -101,18 +105,46 @@ fn strip_location(message: &str) -> String {
     }
 }
 
+/// Keys that only one format has, searched with finders built once: detection runs on
+/// every record, and in the component there is no SIMD to hide a rebuilt searcher.
+struct Keys {
+    audit_id: Finder<'static>,
+    host_config: Finder<'static>,
+    actor: Finder<'static>,
+    action: Finder<'static>,
+    status: Finder<'static>,
+    legacy_id: Finder<'static>,
+    from: Finder<'static>,
+}
+
+static KEYS: LazyLock<Keys> = LazyLock::new(|| Keys {
+    audit_id: Finder::new("\"auditID\":"),
+    host_config: Finder::new("\"HostConfig\":"),
+    actor: Finder::new("\"Actor\":"),
+    action: Finder::new("\"Action\":"),
+    status: Finder::new("\"status\":"),
+    legacy_id: Finder::new("\"id\":"),
+    from: Finder::new("\"from\":"),
+});
+
 /// Guess the format of one record from keys only that format has.
 ///
-/// A key is only matched with its closing quote and colon (`"auditID":`), which cannot
-/// occur inside a JSON string value, so label values cannot steer detection.
+/// A key is matched with its closing quote and colon (`"auditID":`); inside a string
+/// value those quotes would be escaped, so only keys match. Keys can still be chosen by
+/// whoever writes a record (Docker labels are keys of `Attributes`), so detection is only
+/// a first guess: [`decode`] tries the other formats when the guess does not decode.
 pub fn detect(text: &str) -> Option<Source> {
-    let has = |key: &str| memchr::memmem::find(text.as_bytes(), key.as_bytes()).is_some();
-    if has("\"auditID\":") && (has("\"stage\":") || has("\"verb\":")) {
+    let bytes = text.as_bytes();
+    let keys = &*KEYS;
+    let has = |f: &Finder<'_>| f.find(bytes).is_some();
+    // One key per format where one suffices, checked in an order that stops early: a
+    // full scan of a 2 KB audit record for a second key costs as much as decoding it.
+    if has(&keys.audit_id) {
         Some(Source::K8sAudit)
-    } else if has("\"HostConfig\":") && has("\"Id\":") {
+    } else if has(&keys.host_config) {
         Some(Source::DockerInspect)
-    } else if (has("\"Actor\":") && has("\"Action\":"))
-        || (has("\"status\":") && has("\"id\":") && has("\"from\":"))
+    } else if (has(&keys.actor) && has(&keys.action))
+        || (has(&keys.status) && has(&keys.legacy_id) && has(&keys.from))
     {
         Some(Source::DockerEvent)
     } else {
@@ -129,10 +161,19 @@ pub fn decode_as(source: Source, text: &str) -> Result<Decoded<'_>, DecodeError>
     }
 }
 
-/// Detect and decode one record.
+/// Detect and decode one record. When the detected format does not decode, the other
+/// formats are tried before the first error is reported, so a record cannot be hidden
+/// from its own decoder by carrying another format's keys (a Docker label named
+/// `auditID`, say).
 pub fn decode(text: &str) -> Result<Decoded<'_>, DecodeError> {
     match detect(text) {
-        Some(source) => decode_as(source, text),
+        Some(source) => decode_as(source, text).or_else(|first| {
+            Source::ALL
+                .into_iter()
+                .filter(|other| *other != source)
+                .find_map(|other| decode_as(other, text).ok())
+                .ok_or(first)
+        }),
         None => {
             // Say "not JSON" rather than "unknown shape" when the bytes do not parse.
             match serde_json::from_str::<serde::de::IgnoredAny>(text) {
@@ -143,5 +184,55 @@ pub fn decode(text: &str) -> Result<Decoded<'_>, DecodeError> {
                 }),
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Action;
+
+    #[test]
+    fn detection_by_keys() {
+        assert_eq!(
+            detect(r#"{"auditID":"a","verb":"get","stage":"ResponseComplete"}"#),
+            Some(Source::K8sAudit)
+        );
+        assert_eq!(
+            detect(r#"{"Id":"x","HostConfig":{}}"#),
+            Some(Source::DockerInspect)
+        );
+        assert_eq!(
+            detect(r#"{"Type":"container","Action":"start","Actor":{"ID":"x"}}"#),
+            Some(Source::DockerEvent)
+        );
+        assert_eq!(
+            detect(r#"{"status":"start","id":"x","from":"nginx"}"#),
+            Some(Source::DockerEvent)
+        );
+        assert_eq!(detect(r#"{"message":"auditID: 1"}"#), None);
+    }
+
+    #[test]
+    fn labels_named_like_another_format_cannot_hide_a_record() {
+        // A container labelled `auditID` and `verb`: detection guesses Kubernetes, the
+        // audit decoder refuses it, and the Docker decoder still reads it.
+        let event = r#"{"Type":"container","Action":"exec_create: sh","Actor":{"ID":"0123456789ab","Attributes":{"auditID":"x","verb":"y","image":"alpine","name":"evil"}},"scope":"local","time":1714557600}"#;
+        assert_eq!(detect(event), Some(Source::K8sAudit));
+        let decoded = decode(event).expect("decoded as a Docker event");
+        assert_eq!(decoded.event.source, Source::DockerEvent);
+        assert_eq!(decoded.event.action, Action::ContainerExec);
+    }
+
+    #[test]
+    fn unknown_json_and_non_json_are_told_apart() {
+        assert_eq!(
+            decode(r#"{"kind": 0}"#).unwrap_err(),
+            DecodeError::UnknownShape
+        );
+        assert!(matches!(
+            decode(r#"{"kind": "#),
+            Err(DecodeError::Syntax { .. })
+        ));
     }
 }
