@@ -76,6 +76,14 @@ impl Backend {
         }
     }
 
+    /// End of one input: evaluate what the engine still holds for it.
+    pub(crate) fn finish(&mut self, origin: &BatchOrigin) -> Result<BatchResult> {
+        match self {
+            Backend::Component(sandbox) => sandbox.finish(origin),
+            Backend::Native(detector) => Ok(detector.finish(origin)),
+        }
+    }
+
     pub(crate) fn stats(&mut self) -> Result<Stats> {
         match self {
             Backend::Component(sandbox) => sandbox.stats(),

@@ -51,6 +51,11 @@ pub(crate) struct GlobalArgs {
     #[arg(long, global = true, value_name = "NAME", value_parser = source_parser())]
     pub(crate) source: Option<Source>,
 
+    /// The VPC flow log format, for flow logs delivered without their header line
+    /// (`${version} ${account-id} ... ${ecs-task-id}`) [default: the v2 default format].
+    #[arg(long, global = true, value_name = "FORMAT")]
+    pub(crate) vpc_flow_format: Option<String>,
+
     /// Records per call into the component.
     #[arg(long, global = true, value_name = "RECORDS", default_value_t = 256,
           value_parser = clap::value_parser!(u32).range(1..=65536))]

@@ -211,7 +211,9 @@ impl Instance {
     pub(crate) fn set_options(&mut self, options: &api::Options) -> Result<(), Fault> {
         let options = convert::options_to_wit(options);
         let ticks = self.limits.setup_ticks();
-        self.call(ticks, |guest, store| guest.call_set_options(store, options))
+        self.call(ticks, |guest, store| {
+            guest.call_set_options(store, &options)
+        })
     }
 
     pub(crate) fn process(
@@ -224,6 +226,13 @@ impl Instance {
         let result = self.call(ticks, |guest, store| {
             guest.call_process(store, batch, &origin)
         })?;
+        Ok(convert::batch_result_from_wit(result))
+    }
+
+    pub(crate) fn finish(&mut self, origin: &api::BatchOrigin) -> Result<api::BatchResult, Fault> {
+        let origin = convert::origin_to_wit(origin);
+        let ticks = self.limits.record_ticks();
+        let result = self.call(ticks, |guest, store| guest.call_finish(store, &origin))?;
         Ok(convert::batch_result_from_wit(result))
     }
 

@@ -14,7 +14,22 @@ pub(crate) fn source_to_wit(source: Source) -> wit::Source {
     match source {
         Source::DockerEvent => wit::Source::DockerEvent,
         Source::DockerInspect => wit::Source::DockerInspect,
+        Source::DockerAuthz => wit::Source::DockerAuthz,
+        Source::DockerDaemon => wit::Source::DockerDaemon,
         Source::K8sAudit => wit::Source::K8sAudit,
+        Source::AksAudit => wit::Source::AksAudit,
+        Source::GkeAudit => wit::Source::GkeAudit,
+        Source::K8sEvent => wit::Source::K8sEvent,
+        Source::CloudTrail => wit::Source::Cloudtrail,
+        Source::AzureActivity => wit::Source::AzureActivity,
+        Source::GcpAudit => wit::Source::GcpAudit,
+        Source::Auditd => wit::Source::Auditd,
+        Source::Falco => wit::Source::Falco,
+        Source::Tetragon => wit::Source::Tetragon,
+        Source::ZeekConn => wit::Source::ZeekConn,
+        Source::ZeekDns => wit::Source::ZeekDns,
+        Source::VpcFlow => wit::Source::VpcFlow,
+        Source::Route53Resolver => wit::Source::Route53Resolver,
     }
 }
 
@@ -22,13 +37,29 @@ pub(crate) fn source_from_wit(source: wit::Source) -> Source {
     match source {
         wit::Source::DockerEvent => Source::DockerEvent,
         wit::Source::DockerInspect => Source::DockerInspect,
+        wit::Source::DockerAuthz => Source::DockerAuthz,
+        wit::Source::DockerDaemon => Source::DockerDaemon,
         wit::Source::K8sAudit => Source::K8sAudit,
+        wit::Source::AksAudit => Source::AksAudit,
+        wit::Source::GkeAudit => Source::GkeAudit,
+        wit::Source::K8sEvent => Source::K8sEvent,
+        wit::Source::Cloudtrail => Source::CloudTrail,
+        wit::Source::AzureActivity => Source::AzureActivity,
+        wit::Source::GcpAudit => Source::GcpAudit,
+        wit::Source::Auditd => Source::Auditd,
+        wit::Source::Falco => Source::Falco,
+        wit::Source::Tetragon => Source::Tetragon,
+        wit::Source::ZeekConn => Source::ZeekConn,
+        wit::Source::ZeekDns => Source::ZeekDns,
+        wit::Source::VpcFlow => Source::VpcFlow,
+        wit::Source::Route53Resolver => Source::Route53Resolver,
     }
 }
 
 pub(crate) fn action_from_wit(action: wit::Action) -> Action {
     match action {
         wit::Action::ContainerCreate => Action::ContainerCreate,
+        wit::Action::ContainerRun => Action::ContainerRun,
         wit::Action::ContainerStart => Action::ContainerStart,
         wit::Action::ContainerRestart => Action::ContainerRestart,
         wit::Action::ContainerStop => Action::ContainerStop,
@@ -38,6 +69,7 @@ pub(crate) fn action_from_wit(action: wit::Action) -> Action {
         wit::Action::ContainerExec => Action::ContainerExec,
         wit::Action::ContainerAttach => Action::ContainerAttach,
         wit::Action::ContainerInspect => Action::ContainerInspect,
+        wit::Action::ContainerBackoff => Action::ContainerBackoff,
         wit::Action::ImagePull => Action::ImagePull,
         wit::Action::WorkloadCreate => Action::WorkloadCreate,
         wit::Action::WorkloadUpdate => Action::WorkloadUpdate,
@@ -46,6 +78,10 @@ pub(crate) fn action_from_wit(action: wit::Action) -> Action {
         wit::Action::ResourceGet => Action::ResourceGet,
         wit::Action::ResourceList => Action::ResourceList,
         wit::Action::ResourceWatch => Action::ResourceWatch,
+        wit::Action::ProcessStart => Action::ProcessStart,
+        wit::Action::NetworkConnect => Action::NetworkConnect,
+        wit::Action::NetworkFlow => Action::NetworkFlow,
+        wit::Action::DnsQuery => Action::DnsQuery,
         wit::Action::Other => Action::Other,
     }
 }
@@ -71,6 +107,7 @@ pub(crate) fn options_to_wit(options: &api::Options) -> wit::Options {
         enrichment: options.enrichment,
         max_record_bytes: options.max_record_bytes,
         force_source: options.force_source.map(source_to_wit),
+        vpc_flow_format: options.vpc_flow_format.clone(),
     }
 }
 
@@ -178,11 +215,16 @@ mod tests {
             enrichment: true,
             max_record_bytes: 77,
             force_source: Some(Source::K8sAudit),
+            vpc_flow_format: Some("${version} ${srcaddr}".into()),
         };
         let wit = options_to_wit(&options);
         assert!(matches!(wit.alert_format, wit::AlertFormat::Ecs));
         assert!(wit.enrichment);
         assert_eq!(wit.max_record_bytes, 77);
         assert!(matches!(wit.force_source, Some(wit::Source::K8sAudit)));
+        assert_eq!(
+            wit.vpc_flow_format.as_deref(),
+            Some("${version} ${srcaddr}")
+        );
     }
 }

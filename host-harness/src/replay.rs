@@ -51,6 +51,7 @@ pub(crate) fn run(global: &GlobalArgs, args: &ReplayArgs) -> Result<ExitCode> {
             AlertFormat::Ocsf
         },
         force_source: global.source,
+        vpc_flow_format: global.vpc_flow_format.clone(),
         ..Options::default()
     })?;
 
@@ -162,12 +163,14 @@ impl Replay {
         let mut lines: Vec<u32> = Vec::with_capacity(self.batch_records);
         let mut batch_bytes = 0;
         let mut count = 0u64;
+        let mut last_line = 1;
         for frame in framing::frames(bytes) {
             count += 1;
             self.summary.records_in += 1;
             match frame {
                 Ok(frame) => {
                     batch_bytes += frame.record.len() + 1;
+                    last_line = frame.line;
                     records.push(frame.record);
                     lines.push(frame.line);
                     if records.len() >= self.batch_records || batch_bytes >= MAX_BATCH_BYTES {
@@ -192,6 +195,7 @@ impl Replay {
             }
         }
         self.batch(name, &mut records, &mut lines)?;
+        self.end_of_file(name, last_line)?;
         self.summary.files.push((name.to_string(), count));
         Ok(())
     }
@@ -245,6 +249,25 @@ impl Replay {
         self.progress
             .advance(refs.iter().map(|r| r.len() as u64 + 1).sum());
         records.clear();
+        Ok(())
+    }
+
+    /// Alerts from what the engine still held when the input ended, placed at the
+    /// input's last line.
+    fn end_of_file(&mut self, file: &str, last_line: u32) -> Result<()> {
+        let origin = BatchOrigin {
+            file: file.to_string(),
+            first_line: last_line,
+            lines: Vec::new(),
+        };
+        let result = self.backend.finish(&origin)?;
+        for diagnostic in result.diagnostics {
+            self.summary.add_diagnostic(diagnostic);
+        }
+        for alert in &result.alerts {
+            self.writer.alert(&mut self.out, alert, file, last_line)?;
+            self.summary.count_alert(alert);
+        }
         Ok(())
     }
 

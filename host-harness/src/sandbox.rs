@@ -133,6 +133,26 @@ impl Sandbox {
         }
     }
 
+    /// End of a stream: what the engine still held (an incomplete auditd event). A fault
+    /// here loses only that pending event, which is said on stderr.
+    pub(crate) fn finish(&mut self, origin: &BatchOrigin) -> Result<BatchResult> {
+        match self.instance.finish(origin) {
+            Ok(result) => {
+                self.checkpoint();
+                Ok(result)
+            }
+            Err(fault) => {
+                self.recover()?;
+                eprintln!(
+                    "crowsnest: warning: the component faulted at the end of {} ({fault}); \
+                     events still pending there were dropped",
+                    origin.file
+                );
+                Ok(BatchResult::default())
+            }
+        }
+    }
+
     pub(crate) fn stats(&mut self) -> Result<Stats> {
         match self.instance.stats() {
             Ok(stats) => Ok(stats),

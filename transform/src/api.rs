@@ -94,7 +94,9 @@ pub struct Alert {
 pub struct RecordOutcome {
     /// `None` when the record was reported as a diagnostic instead of decoded.
     pub source: Option<Source>,
-    /// The normalized event as a JSON object, when enrichment was asked for.
+    /// The normalized event as a JSON object when enrichment was asked for: an array of
+    /// them for a record that holds several events (a CloudTrail `Records` file), none
+    /// for a line whose event is still incomplete (an auditd record awaiting the rest).
     pub enrichment: Option<String>,
 }
 
@@ -136,6 +138,9 @@ pub struct Options {
     pub enrichment: bool,
     pub max_record_bytes: u32,
     pub force_source: Option<Source>,
+    /// The VPC flow log format (`${version} ${account-id} ...`), for logs delivered
+    /// without their header line; `None` means the default v2 format.
+    pub vpc_flow_format: Option<String>,
 }
 
 impl Default for Options {
@@ -145,6 +150,7 @@ impl Default for Options {
             enrichment: false,
             max_record_bytes: 1 << 20,
             force_source: None,
+            vpc_flow_format: None,
         }
     }
 }

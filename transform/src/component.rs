@@ -60,6 +60,7 @@ impl Guest for Component {
             enrichment: opts.enrichment,
             max_record_bytes: opts.max_record_bytes,
             force_source: opts.force_source.map(source_from),
+            vpc_flow_format: opts.vpc_flow_format,
         };
         with_detector(|d| d.set_options(options));
     }
@@ -77,6 +78,11 @@ impl Guest for Component {
 
     fn advance(now_ns: i64) -> wit::BatchResult {
         batch_result(with_detector(|d| d.advance(now_ns)))
+    }
+
+    fn finish(origin: wit::BatchOrigin) -> wit::BatchResult {
+        let origin = batch_origin(origin);
+        batch_result(with_detector(|d| d.finish(&origin)))
     }
 
     fn snapshot() -> Vec<u8> {
@@ -108,18 +114,52 @@ impl Guest for Component {
 export!(Component);
 
 fn source_to(s: model::Source) -> wit::Source {
+    use model::Source as M;
+    use wit::Source as W;
     match s {
-        model::Source::DockerEvent => wit::Source::DockerEvent,
-        model::Source::DockerInspect => wit::Source::DockerInspect,
-        model::Source::K8sAudit => wit::Source::K8sAudit,
+        M::DockerEvent => W::DockerEvent,
+        M::DockerInspect => W::DockerInspect,
+        M::DockerAuthz => W::DockerAuthz,
+        M::DockerDaemon => W::DockerDaemon,
+        M::K8sAudit => W::K8sAudit,
+        M::AksAudit => W::AksAudit,
+        M::GkeAudit => W::GkeAudit,
+        M::K8sEvent => W::K8sEvent,
+        M::CloudTrail => W::Cloudtrail,
+        M::AzureActivity => W::AzureActivity,
+        M::GcpAudit => W::GcpAudit,
+        M::Auditd => W::Auditd,
+        M::Falco => W::Falco,
+        M::Tetragon => W::Tetragon,
+        M::ZeekConn => W::ZeekConn,
+        M::ZeekDns => W::ZeekDns,
+        M::VpcFlow => W::VpcFlow,
+        M::Route53Resolver => W::Route53Resolver,
     }
 }
 
 fn source_from(s: wit::Source) -> model::Source {
+    use model::Source as M;
+    use wit::Source as W;
     match s {
-        wit::Source::DockerEvent => model::Source::DockerEvent,
-        wit::Source::DockerInspect => model::Source::DockerInspect,
-        wit::Source::K8sAudit => model::Source::K8sAudit,
+        W::DockerEvent => M::DockerEvent,
+        W::DockerInspect => M::DockerInspect,
+        W::DockerAuthz => M::DockerAuthz,
+        W::DockerDaemon => M::DockerDaemon,
+        W::K8sAudit => M::K8sAudit,
+        W::AksAudit => M::AksAudit,
+        W::GkeAudit => M::GkeAudit,
+        W::K8sEvent => M::K8sEvent,
+        W::Cloudtrail => M::CloudTrail,
+        W::AzureActivity => M::AzureActivity,
+        W::GcpAudit => M::GcpAudit,
+        W::Auditd => M::Auditd,
+        W::Falco => M::Falco,
+        W::Tetragon => M::Tetragon,
+        W::ZeekConn => M::ZeekConn,
+        W::ZeekDns => M::ZeekDns,
+        W::VpcFlow => M::VpcFlow,
+        W::Route53Resolver => M::Route53Resolver,
     }
 }
 
@@ -128,6 +168,7 @@ fn action_to(a: model::Action) -> wit::Action {
     use wit::Action as W;
     match a {
         M::ContainerCreate => W::ContainerCreate,
+        M::ContainerRun => W::ContainerRun,
         M::ContainerStart => W::ContainerStart,
         M::ContainerRestart => W::ContainerRestart,
         M::ContainerStop => W::ContainerStop,
@@ -137,6 +178,7 @@ fn action_to(a: model::Action) -> wit::Action {
         M::ContainerExec => W::ContainerExec,
         M::ContainerAttach => W::ContainerAttach,
         M::ContainerInspect => W::ContainerInspect,
+        M::ContainerBackoff => W::ContainerBackoff,
         M::ImagePull => W::ImagePull,
         M::WorkloadCreate => W::WorkloadCreate,
         M::WorkloadUpdate => W::WorkloadUpdate,
@@ -145,6 +187,10 @@ fn action_to(a: model::Action) -> wit::Action {
         M::ResourceGet => W::ResourceGet,
         M::ResourceList => W::ResourceList,
         M::ResourceWatch => W::ResourceWatch,
+        M::ProcessStart => W::ProcessStart,
+        M::NetworkConnect => W::NetworkConnect,
+        M::NetworkFlow => W::NetworkFlow,
+        M::DnsQuery => W::DnsQuery,
         M::Other => W::Other,
     }
 }
@@ -154,6 +200,7 @@ fn action_from(a: wit::Action) -> model::Action {
     use wit::Action as W;
     match a {
         W::ContainerCreate => M::ContainerCreate,
+        W::ContainerRun => M::ContainerRun,
         W::ContainerStart => M::ContainerStart,
         W::ContainerRestart => M::ContainerRestart,
         W::ContainerStop => M::ContainerStop,
@@ -163,6 +210,7 @@ fn action_from(a: wit::Action) -> model::Action {
         W::ContainerExec => M::ContainerExec,
         W::ContainerAttach => M::ContainerAttach,
         W::ContainerInspect => M::ContainerInspect,
+        W::ContainerBackoff => M::ContainerBackoff,
         W::ImagePull => M::ImagePull,
         W::WorkloadCreate => M::WorkloadCreate,
         W::WorkloadUpdate => M::WorkloadUpdate,
@@ -171,6 +219,10 @@ fn action_from(a: wit::Action) -> model::Action {
         W::ResourceGet => M::ResourceGet,
         W::ResourceList => M::ResourceList,
         W::ResourceWatch => M::ResourceWatch,
+        W::ProcessStart => M::ProcessStart,
+        W::NetworkConnect => M::NetworkConnect,
+        W::NetworkFlow => M::NetworkFlow,
+        W::DnsQuery => M::DnsQuery,
         W::Other => M::Other,
     }
 }
@@ -252,10 +304,16 @@ fn event_from(e: wit::Event) -> model::Event<'static> {
     out.cluster = e.cluster.map(owned);
     out.request_id = e.request_id.map(owned);
     out.response_code = e.response_code;
+    out.error = e.error.map(owned);
+    out.reason = e.reason.map(owned);
+    out.count = e.count;
+    out.account = e.account.map(owned);
+    out.region = e.region.map(owned);
     out.principal = e.principal.map(|p| model::Principal {
         name: owned(p.name),
         uid: p.uid.map(owned),
         groups: p.groups.into_iter().map(owned).collect(),
+        kind: p.kind.map(owned),
         source_ip: p.source_ip.map(owned),
         user_agent: p.user_agent.map(owned),
     });
@@ -264,15 +322,26 @@ fn event_from(e: wit::Event) -> model::Event<'static> {
         name: w.name.map(owned),
         namespace: w.namespace.map(owned),
         uid: w.uid.map(owned),
+        owner: w.owner.map(owned),
     });
     out.containers = e.containers.into_iter().map(container_from).collect();
     out.process = e.process.map(|p| model::Process {
         pid: p.pid,
+        name: p.name.map(owned),
         executable: p.executable.map(owned),
         args: p.args.into_iter().map(owned).collect(),
         command_line: p.command_line.map(owned),
         user: p.user.map(owned),
+        login_user: p.login_user.map(owned),
+        cwd: p.cwd.map(owned),
         exit_code: p.exit_code,
+        parent: p.parent.map(|pp| model::ParentProcess {
+            pid: pp.pid,
+            name: pp.name.map(owned),
+            executable: pp.executable.map(owned),
+            command_line: pp.command_line.map(owned),
+        }),
+        ancestors: p.ancestors.into_iter().map(owned).collect(),
     });
     out.network = e.network.map(|n| model::Network {
         src_ip: n.src_ip.map(owned),
@@ -281,6 +350,12 @@ fn event_from(e: wit::Event) -> model::Event<'static> {
         dst_port: n.dst_port,
         protocol: n.protocol.map(owned),
         domain: n.domain.map(owned),
+        bytes: n.bytes,
+        packets: n.packets,
+        disposition: n.disposition.map(owned),
+        dns_query_type: n.dns_query_type.map(owned),
+        dns_rcode: n.dns_rcode.map(owned),
+        dns_answers: n.dns_answers.into_iter().map(owned).collect(),
     });
     out
 }
@@ -308,6 +383,8 @@ fn container_from(c: wit::Container) -> model::Container<'static> {
             host_network: s.host_network,
             host_ipc: s.host_ipc,
             cap_add: s.cap_add.into_iter().map(owned).collect(),
+            security_opt: s.security_opt.into_iter().map(owned).collect(),
+            devices: s.devices.into_iter().map(owned).collect(),
             host_mounts: s
                 .host_mounts
                 .into_iter()

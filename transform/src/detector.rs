@@ -9,7 +9,7 @@ use crate::api::{
     Alert, BatchOrigin, BatchResult, Diagnostic, Options, PackFile, PackInfo, RecordOutcome,
     Severity, Stats,
 };
-use crate::decode::{self, DecodeError, Decoded};
+use crate::decode::{self, Context, DecodeError, Decoded, DecodedRecord, StreamState};
 use crate::emit::{self, AlertInput};
 use crate::enrich::{ContainerTable, StateSnapshot};
 use crate::model::{Action, Event, Source};
@@ -24,6 +24,9 @@ pub struct Detector {
     info: PackInfo,
     options: Options,
     containers: ContainerTable,
+    /// What decoding carries from one record to the next (auditd events in progress,
+    /// VPC flow log layouts).
+    streams: StreamState,
     /// Event-time watermark: the latest event time seen, used for records without one.
     watermark_ns: i64,
     stats: Counters,
@@ -72,6 +75,7 @@ impl Detector {
             info,
             options: Options::default(),
             containers: ContainerTable::new(MAX_CONTAINERS),
+            streams: StreamState::default(),
             watermark_ns: 0,
             stats: Counters::default(),
         }
@@ -122,7 +126,13 @@ impl Detector {
                 index,
                 line: origin.line_of(index),
             };
-            self.accept(at, Decoded::evaluated(event), "", origin, &mut out);
+            self.stats.decoded += 1;
+            self.stats.per_source[event.source as usize] += 1;
+            let enrichment = self.accept(at, Decoded::evaluated(event), "", origin, &mut out);
+            out.outcomes.push(RecordOutcome {
+                source: Some(enrichment.0),
+                enrichment: enrichment.1,
+            });
         }
         out
     }
@@ -132,6 +142,22 @@ impl Detector {
         self.watermark_ns = self.watermark_ns.max(now_ns);
         self.rules.advance(now_ns.div_euclid(1_000_000_000));
         BatchResult::default()
+    }
+
+    /// End of stream: evaluate what decoding still holds (an auditd event whose closing
+    /// record never came). Its alerts carry the record index `u32::MAX`: the line that
+    /// began the event has been answered already.
+    pub fn finish(&mut self, origin: &BatchOrigin) -> BatchResult {
+        let mut out = BatchResult::default();
+        let at = Position {
+            index: u32::MAX as usize,
+            line: origin.first_line,
+        };
+        for decoded in self.streams.flush() {
+            let raw = decoded.raw.clone();
+            self.accept(at, decoded, raw.as_deref().unwrap_or(""), origin, &mut out);
+        }
+        out
     }
 
     pub fn snapshot(&self) -> Vec<u8> {
@@ -196,12 +222,16 @@ impl Detector {
                 }),
                 Ok(text) => {
                     let text = text.strip_suffix('\r').unwrap_or(text);
+                    let ctx = Context {
+                        file: &origin.file,
+                        vpc_flow_format: self.options.vpc_flow_format.as_deref(),
+                    };
                     let result = match self.options.force_source {
-                        Some(source) => decode::decode_as(source, text),
-                        None => decode::decode(text),
+                        Some(source) => decode::decode_as(source, text, &mut self.streams, &ctx),
+                        None => decode::decode(text, &mut self.streams, &ctx),
                     };
                     match result {
-                        Ok(d) => return self.accept(at, d, text, origin, out),
+                        Ok(record) => return self.accept_record(at, record, text, origin, out),
                         Err(e) => Err(e),
                     }
                 }
@@ -221,6 +251,36 @@ impl Detector {
         }
     }
 
+    /// One record's events, in order; one outcome for the record.
+    fn accept_record(
+        &mut self,
+        at: Position,
+        record: DecodedRecord<'_>,
+        text: &str,
+        origin: &BatchOrigin,
+        out: &mut BatchResult,
+    ) {
+        self.stats.decoded += 1;
+        self.stats.per_source[record.source as usize] += 1;
+        let mut enrichments = Vec::new();
+        for decoded in record.events {
+            let raw = decoded.raw.clone();
+            let (_, enrichment) =
+                self.accept(at, decoded, raw.as_deref().unwrap_or(text), origin, out);
+            enrichments.extend(enrichment);
+        }
+        let enrichment = match enrichments.len() {
+            0 => None,
+            1 => enrichments.pop(),
+            _ => Some(format!("[{}]", enrichments.join(","))),
+        };
+        out.outcomes.push(RecordOutcome {
+            source: Some(record.source),
+            enrichment,
+        });
+    }
+
+    /// Enrich and evaluate one event; its enrichment JSON when asked for.
     fn accept(
         &mut self,
         at: Position,
@@ -228,13 +288,12 @@ impl Detector {
         raw: &str,
         origin: &BatchOrigin,
         out: &mut BatchResult,
-    ) {
+    ) -> (Source, Option<String>) {
         let Decoded {
             mut event,
             evaluate,
+            ..
         } = decoded;
-        self.stats.decoded += 1;
-        self.stats.per_source[event.source as usize] += 1;
         self.containers.apply(&mut event);
         match event.time_ns {
             Some(t) => self.watermark_ns = self.watermark_ns.max(t),
@@ -244,13 +303,11 @@ impl Detector {
         if evaluate {
             self.evaluate(at.index, &event, raw, &origin.file, line, out);
         }
-        out.outcomes.push(RecordOutcome {
-            source: Some(event.source),
-            enrichment: self
-                .options
-                .enrichment
-                .then(|| emit::enrichment(&event, &origin.file, line)),
-        });
+        let enrichment = self
+            .options
+            .enrichment
+            .then(|| emit::enrichment(&event, &origin.file, line));
+        (event.source, enrichment)
     }
 
     fn evaluate(

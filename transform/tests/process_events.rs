@@ -22,6 +22,7 @@ fn pod(privileged: Option<bool>) -> Event<'static> {
         name: Some("builder".into()),
         namespace: Some("ci".into()),
         uid: None,
+        owner: None,
     });
     e.containers.push(Container {
         name: Some("sidecar".into()),

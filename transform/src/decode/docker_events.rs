@@ -53,6 +53,7 @@ impl<'a> KubernetesLabels<'a> {
             name,
             namespace,
             uid: non_empty(self.pod_uid),
+            owner: None,
         });
         (workload, non_empty(self.container_name))
     }

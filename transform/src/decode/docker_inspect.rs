@@ -591,7 +591,7 @@ mod tests {
         let mut sources = Vec::new();
         for (n, line) in sample.lines().enumerate() {
             let decoded =
-                super::super::decode(line).unwrap_or_else(|e| panic!("line {}: {e}", n + 1));
+                super::super::decode_one(line).unwrap_or_else(|e| panic!("line {}: {e}", n + 1));
             sources.push(decoded.event.source);
             if decoded.event.source == Source::DockerInspect {
                 assert!(decoded.event.time_ns.is_some(), "line {}", n + 1);

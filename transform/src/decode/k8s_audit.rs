@@ -505,11 +505,16 @@ pub(crate) fn decode(text: &str) -> Result<Decoded<'_>, DecodeError> {
             name: non_empty(r.name.or(meta.name).or(meta.generate_name)),
             namespace: non_empty(r.namespace.or(meta.namespace)),
             uid: non_empty(r.uid.or(meta.uid)),
+            owner: None,
         })
     });
     event.containers = containers;
     event.process = process;
-    Ok(Decoded { event, evaluate })
+    Ok(Decoded {
+        event,
+        evaluate,
+        raw: None,
+    })
 }
 
 /// The normalized action. `get` and `create` on `exec`/`attach` are both the exec:
@@ -595,6 +600,7 @@ fn principal<'a>(
         name,
         uid,
         groups,
+        kind: None,
         source_ip,
         user_agent,
     })
@@ -863,6 +869,8 @@ fn container<'a>(
             host_network: pod.host_network,
             host_ipc: pod.host_ipc,
             cap_add,
+            security_opt: Vec::new(),
+            devices: Vec::new(),
             host_mounts,
             user: user.or(pod_user).map(|u| Cow::Owned(u.to_string())),
             restart_policy,

@@ -119,6 +119,12 @@ pub(crate) fn container_value(c: &Container<'_>) -> Value {
     if !s.cap_add.is_empty() {
         sm.insert("cap_add".into(), strs(&s.cap_add));
     }
+    if !s.security_opt.is_empty() {
+        sm.insert("security_opt".into(), strs(&s.security_opt));
+    }
+    if !s.devices.is_empty() {
+        sm.insert("devices".into(), strs(&s.devices));
+    }
     if !s.host_mounts.is_empty() {
         let mounts = s
             .host_mounts
@@ -163,6 +169,11 @@ pub(crate) fn event_value(e: &Event<'_>) -> Value {
     opt(&mut m, "cluster", e.cluster.as_deref());
     opt(&mut m, "request_id", e.request_id.as_deref());
     opt(&mut m, "response_code", e.response_code);
+    opt(&mut m, "error", e.error.as_deref());
+    opt(&mut m, "reason", e.reason.as_deref());
+    opt(&mut m, "count", e.count);
+    opt(&mut m, "account", e.account.as_deref());
+    opt(&mut m, "region", e.region.as_deref());
     if let Some(p) = &e.principal {
         let mut pm = Map::new();
         pm.insert("name".into(), p.name.as_ref().into());
@@ -170,6 +181,7 @@ pub(crate) fn event_value(e: &Event<'_>) -> Value {
         if !p.groups.is_empty() {
             pm.insert("groups".into(), strs(&p.groups));
         }
+        opt(&mut pm, "kind", p.kind.as_deref());
         opt(&mut pm, "source_ip", p.source_ip.as_deref());
         opt(&mut pm, "user_agent", p.user_agent.as_deref());
         m.insert("principal".into(), Value::Object(pm));
@@ -180,6 +192,7 @@ pub(crate) fn event_value(e: &Event<'_>) -> Value {
         opt(&mut wm, "name", w.name.as_deref());
         opt(&mut wm, "namespace", w.namespace.as_deref());
         opt(&mut wm, "uid", w.uid.as_deref());
+        opt(&mut wm, "owner", w.owner.as_deref());
         m.insert("workload".into(), Value::Object(wm));
     }
     if !e.containers.is_empty() {
@@ -191,13 +204,27 @@ pub(crate) fn event_value(e: &Event<'_>) -> Value {
     if let Some(p) = &e.process {
         let mut pm = Map::new();
         opt(&mut pm, "pid", p.pid);
+        opt(&mut pm, "name", p.name.as_deref());
         opt(&mut pm, "executable", p.executable.as_deref());
         if !p.args.is_empty() {
             pm.insert("args".into(), strs(&p.args));
         }
         opt(&mut pm, "command_line", p.command_line.as_deref());
         opt(&mut pm, "user", p.user.as_deref());
+        opt(&mut pm, "login_user", p.login_user.as_deref());
+        opt(&mut pm, "cwd", p.cwd.as_deref());
         opt(&mut pm, "exit_code", p.exit_code);
+        if let Some(parent) = &p.parent {
+            let mut pp = Map::new();
+            opt(&mut pp, "pid", parent.pid);
+            opt(&mut pp, "name", parent.name.as_deref());
+            opt(&mut pp, "executable", parent.executable.as_deref());
+            opt(&mut pp, "command_line", parent.command_line.as_deref());
+            pm.insert("parent".into(), Value::Object(pp));
+        }
+        if !p.ancestors.is_empty() {
+            pm.insert("ancestors".into(), strs(&p.ancestors));
+        }
         m.insert("process".into(), Value::Object(pm));
     }
     if let Some(n) = &e.network {
@@ -208,6 +235,18 @@ pub(crate) fn event_value(e: &Event<'_>) -> Value {
         opt(&mut nm, "dst_port", n.dst_port);
         opt(&mut nm, "protocol", n.protocol.as_deref());
         opt(&mut nm, "domain", n.domain.as_deref());
+        opt(&mut nm, "bytes", n.bytes);
+        opt(&mut nm, "packets", n.packets);
+        opt(&mut nm, "disposition", n.disposition.as_deref());
+        let mut dns = Map::new();
+        opt(&mut dns, "query_type", n.dns_query_type.as_deref());
+        opt(&mut dns, "rcode", n.dns_rcode.as_deref());
+        if !n.dns_answers.is_empty() {
+            dns.insert("answers".into(), strs(&n.dns_answers));
+        }
+        if !dns.is_empty() {
+            nm.insert("dns".into(), Value::Object(dns));
+        }
         m.insert("network".into(), Value::Object(nm));
     }
     Value::Object(m)

@@ -164,7 +164,7 @@ impl ContainerTable {
                     }
                 }
             }
-            Source::K8sAudit => {}
+            _ => {}
         }
     }
 

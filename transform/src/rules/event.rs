@@ -28,15 +28,22 @@ pub(crate) const FIELDS: &[&str] = &[
     "cluster",
     "request.id",
     "response.code",
+    "error",
+    "reason",
+    "count",
+    "account",
+    "region",
     "principal.name",
     "principal.uid",
     "principal.groups",
+    "principal.kind",
     "principal.source_ip",
     "principal.user_agent",
     "workload.kind",
     "workload.name",
     "workload.namespace",
     "workload.uid",
+    "workload.owner",
     "container.id",
     "container.name",
     "container.role",
@@ -50,6 +57,8 @@ pub(crate) const FIELDS: &[&str] = &[
     "container.host_network",
     "container.host_ipc",
     "container.cap_add",
+    "container.security_opt",
+    "container.devices",
     "container.host_mounts",
     "container.host_mounts.container_path",
     "container.user",
@@ -58,17 +67,31 @@ pub(crate) const FIELDS: &[&str] = &[
     "container.entrypoint",
     "container.command",
     "process.pid",
+    "process.name",
     "process.executable",
     "process.args",
     "process.command_line",
     "process.user",
+    "process.login_user",
+    "process.cwd",
     "process.exit_code",
+    "process.parent.pid",
+    "process.parent.name",
+    "process.parent.executable",
+    "process.parent.command_line",
+    "process.ancestors",
     "network.src_ip",
     "network.src_port",
     "network.dst_ip",
     "network.dst_port",
     "network.protocol",
     "network.domain",
+    "network.bytes",
+    "network.packets",
+    "network.disposition",
+    "network.dns.query_type",
+    "network.dns.rcode",
+    "network.dns.answers",
 ];
 
 pub(crate) struct RuleEvent<'e, 'a> {
@@ -119,7 +142,7 @@ impl<'e, 'a> RuleEvent<'e, 'a> {
 fn is_list_field(field: &str) -> bool {
     matches!(
         field,
-        "cap_add" | "host_mounts" | "host_mounts.container_path"
+        "cap_add" | "security_opt" | "devices" | "host_mounts" | "host_mounts.container_path"
     )
 }
 
@@ -163,6 +186,14 @@ fn push_container_field<'e>(c: &'e Container<'_>, field: &str, out: &mut Vec<Eve
             out.extend(sec.cap_add.iter().map(|v| s(v)));
             None
         }
+        "security_opt" => {
+            out.extend(sec.security_opt.iter().map(|v| s(v)));
+            None
+        }
+        "devices" => {
+            out.extend(sec.devices.iter().map(|v| s(v)));
+            None
+        }
         "host_mounts" => {
             out.extend(sec.host_mounts.iter().map(|m| s(&m.host_path)));
             None
@@ -202,6 +233,13 @@ impl SigmaEvent for RuleEvent<'_, '_> {
             "cluster" => opt_s(&e.cluster),
             "request.id" => opt_s(&e.request_id),
             "response.code" => e.response_code.map(|c| EventValue::Int(i64::from(c))),
+            "error" => opt_s(&e.error),
+            "reason" => opt_s(&e.reason),
+            "count" => e.count.map(|c| EventValue::Int(i64::from(c))),
+            "account" => opt_s(&e.account),
+            "region" => opt_s(&e.region),
+            "principal.kind" => e.principal.as_ref().and_then(|p| opt_s(&p.kind)),
+            "workload.owner" => e.workload.as_ref().and_then(|w| opt_s(&w.owner)),
             "principal.name" => e.principal.as_ref().map(|p| s(&p.name)),
             "principal.uid" => e.principal.as_ref().and_then(|p| opt_s(&p.uid)),
             "principal.groups" => e
@@ -219,6 +257,31 @@ impl SigmaEvent for RuleEvent<'_, '_> {
                 .as_ref()
                 .and_then(|p| p.pid.map(|v| EventValue::Int(i64::from(v)))),
             "process.executable" => e.process.as_ref().and_then(|p| opt_s(&p.executable)),
+            "process.name" => e.process.as_ref().and_then(|p| opt_s(&p.name)),
+            "process.login_user" => e.process.as_ref().and_then(|p| opt_s(&p.login_user)),
+            "process.cwd" => e.process.as_ref().and_then(|p| opt_s(&p.cwd)),
+            "process.parent.pid" => e.process.as_ref().and_then(|p| {
+                p.parent
+                    .as_ref()?
+                    .pid
+                    .map(|v| EventValue::Int(i64::from(v)))
+            }),
+            "process.parent.name" => e
+                .process
+                .as_ref()
+                .and_then(|p| opt_s(&p.parent.as_ref()?.name)),
+            "process.parent.executable" => e
+                .process
+                .as_ref()
+                .and_then(|p| opt_s(&p.parent.as_ref()?.executable)),
+            "process.parent.command_line" => e
+                .process
+                .as_ref()
+                .and_then(|p| opt_s(&p.parent.as_ref()?.command_line)),
+            "process.ancestors" => e
+                .process
+                .as_ref()
+                .map(|p| EventValue::Array(p.ancestors.iter().map(|v| s(v)).collect())),
             "process.args" => e
                 .process
                 .as_ref()
@@ -241,6 +304,21 @@ impl SigmaEvent for RuleEvent<'_, '_> {
                 .and_then(|n| n.dst_port.map(|v| EventValue::Int(i64::from(v)))),
             "network.protocol" => e.network.as_ref().and_then(|n| opt_s(&n.protocol)),
             "network.domain" => e.network.as_ref().and_then(|n| opt_s(&n.domain)),
+            "network.bytes" => e.network.as_ref().and_then(|n| {
+                n.bytes
+                    .map(|v| EventValue::Int(v.try_into().unwrap_or(i64::MAX)))
+            }),
+            "network.packets" => e.network.as_ref().and_then(|n| {
+                n.packets
+                    .map(|v| EventValue::Int(v.try_into().unwrap_or(i64::MAX)))
+            }),
+            "network.disposition" => e.network.as_ref().and_then(|n| opt_s(&n.disposition)),
+            "network.dns.query_type" => e.network.as_ref().and_then(|n| opt_s(&n.dns_query_type)),
+            "network.dns.rcode" => e.network.as_ref().and_then(|n| opt_s(&n.dns_rcode)),
+            "network.dns.answers" => e
+                .network
+                .as_ref()
+                .map(|n| EventValue::Array(n.dns_answers.iter().map(|v| s(v)).collect())),
             _ => raw_path::lookup(self.raw, path),
         }
     }
@@ -293,6 +371,19 @@ impl SigmaEvent for RuleEvent<'_, '_> {
         }
         if let Some(p) = &e.process {
             p.args.iter().for_each(|a| visit(a));
+            if let Some(parent) = &p.parent {
+                for v in [&parent.executable, &parent.command_line]
+                    .into_iter()
+                    .flatten()
+                {
+                    visit(v);
+                }
+            }
+        }
+        if let Some(n) = &e.network {
+            for v in [&n.dst_ip, &n.domain].into_iter().flatten() {
+                visit(v);
+            }
         }
     }
 

@@ -1,0 +1,13 @@
+//! Docker authorization-plugin requests (`AuthZReq`).
+
+use super::{DecodeError, Decoded};
+use crate::model::Source;
+
+pub(super) fn decode(text: &str) -> Result<Decoded<'_>, DecodeError> {
+    let _ = text;
+    Err(DecodeError::shape(
+        Source::DockerAuthz,
+        1,
+        "this format is not decoded yet",
+    ))
+}

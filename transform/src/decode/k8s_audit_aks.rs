@@ -1,0 +1,13 @@
+//! Kubernetes audit events in the AKS diagnostic wrapper.
+
+use super::{DecodeError, Decoded};
+use crate::model::Source;
+
+pub(super) fn decode(text: &str) -> Result<Decoded<'_>, DecodeError> {
+    let _ = text;
+    Err(DecodeError::shape(
+        Source::AksAudit,
+        1,
+        "this format is not decoded yet",
+    ))
+}

@@ -1,0 +1,13 @@
+//! Kubernetes `Event` objects.
+
+use super::{DecodeError, Decoded};
+use crate::model::Source;
+
+pub(super) fn decode(text: &str) -> Result<Decoded<'_>, DecodeError> {
+    let _ = text;
+    Err(DecodeError::shape(
+        Source::K8sEvent,
+        1,
+        "this format is not decoded yet",
+    ))
+}
