@@ -184,7 +184,7 @@ impl Replay {
                         severity: Severity::Error,
                         code: err.code().to_string(),
                         message: format!(
-                            "invalid JSON array, the rest of the input is skipped: {}",
+                            "invalid JSON, the rest of the input is skipped: {}",
                             err.message
                         ),
                         file: name.to_string(),

@@ -13,6 +13,10 @@
 //!   occur inside a JSON string, so that only changes insignificant whitespace, and the
 //!   element can then travel in an NDJSON batch. Its line number is the line its first
 //!   byte is on.
+//! - **Pretty-printed JSON objects** (`{` alone on the first line): a CloudTrail file
+//!   or `kubectl get events -o json` written with indentation. Each top-level object
+//!   becomes one record, made single-line the same way. NDJSON never starts with a
+//!   lone `{` line, so this cannot take a log whose first record is merely cut short.
 //! - **NDJSON** (anything else): one record per non-blank line, with a trailing `\r`
 //!   removed. Records borrow from the input.
 //!
@@ -51,7 +55,7 @@ impl fmt::Display for FrameError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "invalid JSON array at line {} column {}: {}",
+            "invalid JSON at line {} column {}: {}",
             self.line, self.column, self.message
         )
     }
@@ -70,6 +74,8 @@ impl FrameError {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Shape {
     JsonArray,
+    /// One or more pretty-printed top-level objects.
+    JsonDocuments,
     Ndjson,
 }
 
@@ -80,6 +86,17 @@ pub fn shape(input: &[u8]) -> Shape {
     let body = input.strip_prefix(BOM).unwrap_or(input);
     match body.iter().find(|b| !b.is_ascii_whitespace()) {
         Some(b'[') => Shape::JsonArray,
+        Some(b'{') => {
+            let first_line = body
+                .split(|b| *b == b'\n')
+                .find(|l| !l.iter().all(u8::is_ascii_whitespace))
+                .unwrap_or_default();
+            if first_line.trim_ascii() == b"{" {
+                Shape::JsonDocuments
+            } else {
+                Shape::Ndjson
+            }
+        }
         _ => Shape::Ndjson,
     }
 }
@@ -89,6 +106,7 @@ pub fn frames(input: &[u8]) -> Frames<'_> {
     match shape(input) {
         Shape::Ndjson => Frames(Inner::Lines(Lines::new(input))),
         Shape::JsonArray => Frames(Inner::Array(split_arrays(input).into_iter())),
+        Shape::JsonDocuments => Frames(Inner::Array(split_documents(input).into_iter())),
     }
 }
 
@@ -192,6 +210,39 @@ fn split_arrays(input: &[u8]) -> Vec<Result<Frame<'_>, FrameError>> {
     out
 }
 
+/// Split concatenated top-level JSON values (pretty-printed objects) into one record
+/// each. Stops at the first error, after the values that were complete.
+fn split_documents(input: &[u8]) -> Vec<Result<Frame<'_>, FrameError>> {
+    let mut out = Vec::new();
+    let mut lines = LineCounter::new(input);
+    let (body, base) = match input.strip_prefix(BOM) {
+        Some(body) => (body, BOM.len()),
+        None => (input, 0),
+    };
+    let stream = serde_json::Deserializer::from_slice(body).into_iter::<&RawValue>();
+    for value in stream {
+        match value {
+            Ok(value) => {
+                let raw = value.get().as_bytes();
+                let offset = base + (raw.as_ptr() as usize - body.as_ptr() as usize);
+                out.push(Ok(Frame {
+                    line: lines.line_at(offset),
+                    record: single_line(raw),
+                }));
+            }
+            Err(err) => {
+                out.push(Err(FrameError {
+                    line: u32::try_from(err.line()).unwrap_or(u32::MAX).max(1),
+                    column: u32::try_from(err.column()).unwrap_or(u32::MAX).max(1),
+                    message: strip_location(&err.to_string()),
+                }));
+                break;
+            }
+        }
+    }
+    out
+}
+
 /// Line numbers for increasing byte offsets, counted once over the input.
 struct LineCounter<'a> {
     input: &'a [u8],
@@ -262,6 +313,32 @@ mod tests {
         assert_eq!(
             collect(input),
             vec![ok(1, "{\"a\":1}"), ok(4, "{\"b\":2}"), ok(5, "{\"c\":3}")]
+        );
+    }
+
+    #[test]
+    fn pretty_printed_objects_are_one_record_each() {
+        let input = "{\n  \"Records\": [\n    {\"eventName\": \"RunTask\"}\n  ]\n}\n{\n  \"kind\": \"EventList\"\n}\n";
+        assert_eq!(shape(input.as_bytes()), Shape::JsonDocuments);
+        assert_eq!(
+            collect(input),
+            vec![
+                ok(
+                    1,
+                    "{   \"Records\": [     {\"eventName\": \"RunTask\"}   ] }"
+                ),
+                ok(6, "{   \"kind\": \"EventList\" }"),
+            ]
+        );
+    }
+
+    #[test]
+    fn an_ndjson_log_whose_first_record_is_cut_short_stays_ndjson() {
+        let input = "{\"kind\": \n{\"a\":1}\n";
+        assert_eq!(shape(input.as_bytes()), Shape::Ndjson);
+        assert_eq!(
+            collect(input),
+            vec![ok(1, "{\"kind\": "), ok(2, "{\"a\":1}")]
         );
     }
 
@@ -365,7 +442,7 @@ mod tests {
         assert!(!err.message.contains(" at line "), "{}", err.message);
         assert_eq!(
             err.to_string(),
-            format!("invalid JSON array at line 4 column 9: {}", err.message)
+            format!("invalid JSON at line 4 column 9: {}", err.message)
         );
     }
 
