@@ -249,6 +249,7 @@ struct Keys {
     qtype: Finder<'static>,
     query: Finder<'static>,
     query_name: Finder<'static>,
+    zeek_dns_path: Finder<'static>,
     msg: Finder<'static>,
     level: Finder<'static>,
 }
@@ -279,6 +280,8 @@ static KEYS: LazyLock<Keys> = LazyLock::new(|| Keys {
     qtype: key("\"qtype_name\":"),
     query: key("\"query\":"),
     query_name: key("\"query_name\":"),
+    // A value, not a key: Zeek's log stream name, for a dns.log line without a query.
+    zeek_dns_path: key("\"_path\":\"dns\""),
     msg: key("\"msg\":"),
     level: key("\"level\":"),
 });
@@ -332,7 +335,7 @@ pub fn detect(text: &str) -> Option<Source> {
     {
         Some(Source::Tetragon)
     } else if has(&k.orig_h) {
-        if has(&k.qtype) || has(&k.query) {
+        if has(&k.qtype) || has(&k.query) || has(&k.zeek_dns_path) {
             Some(Source::ZeekDns)
         } else {
             Some(Source::ZeekConn)
