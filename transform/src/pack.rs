@@ -43,10 +43,11 @@ struct Document<'t> {
     first_line: u32,
 }
 
-/// Split on `---` separator lines. A file that uses Sigma collection actions
-/// (`action: global`) needs its documents together, so it stays whole.
+/// Split on `---` separator lines. A file that uses Sigma collection actions (a
+/// top-level `action: global`) needs its documents together, so it stays whole; an
+/// indented `action:` is a selection on the normalized `action` field.
 fn documents(text: &str) -> Vec<Document<'_>> {
-    if text.lines().any(|l| l.trim_start().starts_with("action:")) {
+    if text.lines().any(|l| l.starts_with("action:")) {
         return vec![Document {
             text,
             first_line: 1,
