@@ -187,13 +187,18 @@ pub(crate) fn decode(text: &str) -> Result<Decoded<'_>, DecodeError> {
             });
             event.process = process(&event.raw_action, suffix, attributes.exit_code);
         }
-        // A pull's actor is the reference as pulled (`alpine:latest`); it is kept as a
-        // container-less image so rules on registries see it. Other image events name the
-        // image by its sha256 id, which is no reference, and are left bare.
+        // An image event names the image by reference or by id: `pull` and `push` by the
+        // reference (`alpine:latest`) in `Actor.ID`, `tag` and `untag` by id with the
+        // reference in `Attributes.name`, `delete`, `import`, `load` and `save` by id
+        // alone. The reference, when there is one, is kept as a container-less image so
+        // rules on registries see it; an id is no reference and is left out.
         Subject::Image => {
-            if event.action == Action::ImagePull
-                && let Some(reference) = id
-            {
+            let reference = match &*event.raw_action {
+                "pull" | "push" => id.or_else(|| non_empty(attributes.name)),
+                _ => non_empty(attributes.name),
+            }
+            .filter(|r| !is_image_id(r));
+            if let Some(reference) = reference {
                 event.containers.push(Container {
                     image: Some(ImageRef::lenient(reference)),
                     ..Container::default()
@@ -203,6 +208,14 @@ pub(crate) fn decode(text: &str) -> Result<Decoded<'_>, DecodeError> {
         Subject::Other => {}
     }
     Ok(Decoded::evaluated(event))
+}
+
+/// A local image id (`sha256:<64 hex>`, or the bare hex) rather than a reference.
+fn is_image_id(s: &str) -> bool {
+    let hex = s.strip_prefix("sha256:").unwrap_or(s);
+    (s.starts_with("sha256:") || hex.len() == 64)
+        && !hex.is_empty()
+        && hex.bytes().all(|b| b.is_ascii_hexdigit())
 }
 
 /// Container actions. One exec is reported once, at `exec_create` (which carries the
@@ -462,6 +475,65 @@ mod tests {
         let event = decode_ok(untag);
         assert_eq!((event.action, &*event.raw_action), (Action::Other, "untag"));
         assert!(event.containers.is_empty());
+    }
+
+    #[test]
+    fn other_image_actions_keep_the_reference_they_name() {
+        let image_id = "sha256:0d6f0c5e3a7b8c9d1e2f3a4b5c6d7e8f9a0b1c2d3e4f5a6b7c8d9e0f1a2b3c4d";
+        let cases = [
+            // `docker push`: the reference pushed is the actor.
+            (
+                format!(
+                    r#"{{"status":"push","id":"203.0.113.50:5000/loot/db:dump","Type":"image","Action":"push","Actor":{{"ID":"203.0.113.50:5000/loot/db:dump","Attributes":{{"name":"203.0.113.50:5000/loot/db"}}}},"scope":"local","time":1}}"#
+                ),
+                "push",
+                Some("203.0.113.50:5000/loot/db:dump"),
+            ),
+            // `docker tag`: the actor is the image id, the new reference its name.
+            (
+                format!(
+                    r#"{{"status":"tag","id":"{image_id}","Type":"image","Action":"tag","Actor":{{"ID":"{image_id}","Attributes":{{"name":"registry.example.com:5000/ops/node-agent:2.1","maintainer":"ops"}}}},"time":1}}"#
+                ),
+                "tag",
+                Some("registry.example.com:5000/ops/node-agent:2.1"),
+            ),
+            (
+                format!(
+                    r#"{{"Type":"image","Action":"untag","Actor":{{"ID":"{image_id}","Attributes":{{"name":"nginx:1.25"}}}},"time":1}}"#
+                ),
+                "untag",
+                Some("nginx:1.25"),
+            ),
+            (
+                format!(
+                    r#"{{"Type":"image","Action":"delete","Actor":{{"ID":"{image_id}","Attributes":{{"name":"{image_id}"}}}},"time":1}}"#
+                ),
+                "delete",
+                None,
+            ),
+            (
+                format!(
+                    r#"{{"Type":"image","Action":"load","Actor":{{"ID":"{image_id}","Attributes":{{}}}},"time":1}}"#
+                ),
+                "load",
+                None,
+            ),
+        ];
+        for (line, raw_action, reference) in cases {
+            let event = decode_ok(&line);
+            assert_eq!(event.action, Action::Other, "{raw_action}");
+            assert_eq!(event.raw_action, raw_action);
+            let got = event
+                .containers
+                .first()
+                .and_then(|c| c.image.as_ref())
+                .map(|i| i.reference.to_string());
+            assert_eq!(got.as_deref(), reference, "{raw_action}");
+            assert!(event.containers.iter().all(|c| c.id.is_none()));
+        }
+        assert!(is_image_id(image_id));
+        assert!(!is_image_id("nginx:1.25"));
+        assert!(!is_image_id("sha256:"));
     }
 
     #[test]

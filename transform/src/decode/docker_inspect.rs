@@ -7,23 +7,24 @@
 //! it sees the `create` event and the engine joins later events to what this decoder
 //! produced. The record normalizes to [`Action::ContainerCreate`] with `raw_action`
 //! `inspect`; it is timed at the container's `Created`, not at the moment of the look.
+//! `HostConfig` is read by the same code as the body of `POST /containers/create`
+//! (`docker_create_body.rs`), so inspect output and a create request normalize alike.
 //!
 //! What inspect cannot say: whether `Entrypoint` and `Cmd` were overridden or came from
 //! the image (Docker merges the two into `Config`), and the `docker run` flags that
-//! produced a setting. `SecurityOpt`, `CapDrop`, `Devices` and `UsernsMode` are not read
-//! yet: the model has no place for them.
+//! produced a setting. `CapDrop` and `UsernsMode` are not read: the model has no place
+//! for them.
 
 use std::borrow::Cow;
-use std::fmt;
 
 use serde::Deserialize;
-use serde::de::{self, Deserializer, SeqAccess, Visitor};
 
 use super::borrowed::{Str, non_empty};
+use super::docker_create_body::{HostConfig, StrList, kind_is_bind, push_mount};
 use super::docker_events::KubernetesLabels;
 use super::{DecodeError, Decoded};
 use crate::image_ref::ImageRef;
-use crate::model::{Action, Container, Event, HostMount, RestartPolicy, SecurityContext, Source};
+use crate::model::{Action, Container, Event, SecurityContext, Source};
 use crate::time::parse_rfc3339_ns;
 
 #[derive(Deserialize)]
@@ -39,7 +40,7 @@ struct RawInspect<'a> {
     #[serde(rename = "Config", borrow)]
     config: Option<RawConfig<'a>>,
     #[serde(rename = "HostConfig", borrow)]
-    host_config: Option<RawHostConfig<'a>>,
+    host_config: Option<HostConfig<'a>>,
     #[serde(rename = "Mounts", borrow)]
     mounts: Option<Vec<RawMountPoint<'a>>>,
 }
@@ -60,37 +61,6 @@ struct RawConfig<'a> {
     labels: Option<KubernetesLabels<'a>>,
 }
 
-#[derive(Deserialize)]
-struct RawHostConfig<'a> {
-    #[serde(rename = "Privileged")]
-    privileged: Option<bool>,
-    #[serde(rename = "PidMode", borrow)]
-    pid_mode: Option<Str<'a>>,
-    #[serde(rename = "IpcMode", borrow)]
-    ipc_mode: Option<Str<'a>>,
-    #[serde(rename = "NetworkMode", borrow)]
-    network_mode: Option<Str<'a>>,
-    /// `-v src:dst[:opts]` as typed.
-    #[serde(rename = "Binds", borrow)]
-    binds: Option<Vec<Str<'a>>>,
-    /// `--mount` specifications.
-    #[serde(rename = "Mounts", borrow)]
-    mounts: Option<Vec<RawMountSpec<'a>>>,
-    /// A `strslice` in the Engine API: a string or an array.
-    #[serde(rename = "CapAdd", borrow)]
-    cap_add: Option<StrList<'a>>,
-    #[serde(rename = "RestartPolicy", borrow)]
-    restart_policy: Option<RawRestartPolicy<'a>>,
-}
-
-#[derive(Deserialize)]
-struct RawRestartPolicy<'a> {
-    #[serde(rename = "Name", borrow)]
-    name: Option<Str<'a>>,
-    #[serde(rename = "MaximumRetryCount")]
-    maximum_retry_count: Option<i64>,
-}
-
 /// An entry of the top-level `Mounts`: every mount the container has, whatever flag
 /// made it.
 #[derive(Deserialize)]
@@ -103,59 +73,6 @@ struct RawMountPoint<'a> {
     destination: Option<Str<'a>>,
     #[serde(rename = "RW")]
     rw: Option<bool>,
-}
-
-/// An entry of `HostConfig.Mounts` (`--mount type=bind,source=...,target=...`).
-#[derive(Deserialize)]
-struct RawMountSpec<'a> {
-    #[serde(rename = "Type", borrow)]
-    kind: Option<Str<'a>>,
-    #[serde(rename = "Source", borrow)]
-    source: Option<Str<'a>>,
-    #[serde(rename = "Target", borrow)]
-    target: Option<Str<'a>>,
-    #[serde(rename = "ReadOnly")]
-    read_only: Option<bool>,
-}
-
-/// Docker's `strslice.StrSlice`: a JSON array of strings, or one string that stands for
-/// a one-element array (it is not split on spaces).
-struct StrList<'a>(Vec<Cow<'a, str>>);
-
-impl<'de: 'a, 'a> Deserialize<'de> for StrList<'a> {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct StrListVisitor;
-
-        impl<'de> Visitor<'de> for StrListVisitor {
-            type Value = StrList<'de>;
-
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a string or an array of strings")
-            }
-
-            fn visit_borrowed_str<E: de::Error>(self, s: &'de str) -> Result<Self::Value, E> {
-                Ok(StrList(vec![Cow::Borrowed(s)]))
-            }
-
-            fn visit_str<E: de::Error>(self, s: &str) -> Result<Self::Value, E> {
-                Ok(StrList(vec![Cow::Owned(s.to_owned())]))
-            }
-
-            fn visit_string<E: de::Error>(self, s: String) -> Result<Self::Value, E> {
-                Ok(StrList(vec![Cow::Owned(s)]))
-            }
-
-            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
-                let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(64));
-                while let Some(Str(item)) = seq.next_element::<Str<'de>>()? {
-                    items.push(item);
-                }
-                Ok(StrList(items))
-            }
-        }
-
-        deserializer.deserialize_any(StrListVisitor)
-    }
 }
 
 pub(crate) fn decode(text: &str) -> Result<Decoded<'_>, DecodeError> {
@@ -201,35 +118,7 @@ pub(crate) fn decode(text: &str) -> Result<Decoded<'_>, DecodeError> {
         }
     }
     if let Some(hc) = raw.host_config {
-        security.privileged = hc.privileged;
-        security.host_pid = hc.pid_mode.map(|m| m.0 == "host");
-        security.host_ipc = hc.ipc_mode.map(|m| m.0 == "host");
-        security.host_network = hc.network_mode.map(|m| m.0 == "host");
-        security.cap_add = hc.cap_add.map(|l| l.0).unwrap_or_default();
-        security.restart_policy = hc.restart_policy.and_then(restart_policy);
-        for m in hc.mounts.into_iter().flatten() {
-            if kind_is_bind(&m.kind)
-                && let Some(host_path) = non_empty(m.source)
-            {
-                let read_only = m.read_only.unwrap_or(false);
-                push_mount(
-                    &mut security.host_mounts,
-                    host_path,
-                    non_empty(m.target),
-                    read_only,
-                );
-            }
-        }
-        for bind in hc.binds.into_iter().flatten() {
-            if let Some((host_path, container_path, read_only)) = parse_bind(bind.0) {
-                push_mount(
-                    &mut security.host_mounts,
-                    host_path,
-                    Some(container_path),
-                    read_only,
-                );
-            }
-        }
+        hc.apply(&mut security);
     }
 
     let name = raw.name.map(|n| strip_slash(n.0)).filter(|n| !n.is_empty());
@@ -241,64 +130,6 @@ pub(crate) fn decode(text: &str) -> Result<Decoded<'_>, DecodeError> {
         ..Container::default()
     });
     Ok(Decoded::evaluated(event))
-}
-
-fn kind_is_bind(kind: &Option<Str<'_>>) -> bool {
-    kind.as_ref().is_some_and(|k| k.0 == "bind")
-}
-
-/// Add a host mount unless one with the same host and container path is already there.
-fn push_mount<'a>(
-    mounts: &mut Vec<HostMount<'a>>,
-    host_path: Cow<'a, str>,
-    container_path: Option<Cow<'a, str>>,
-    read_only: bool,
-) {
-    let seen = mounts
-        .iter()
-        .any(|m| m.host_path == host_path && m.container_path == container_path);
-    if !seen {
-        mounts.push(HostMount {
-            host_path,
-            container_path,
-            read_only,
-        });
-    }
-}
-
-/// `None` when the policy is unset or `no`; a retry limit only when one is set.
-fn restart_policy(raw: RawRestartPolicy<'_>) -> Option<RestartPolicy<'_>> {
-    let name = non_empty(raw.name).filter(|n| n != "no")?;
-    let max_retries = raw
-        .maximum_retry_count
-        .filter(|&n| n > 0)
-        .map(|n| u32::try_from(n).unwrap_or(u32::MAX));
-    Some(RestartPolicy { name, max_retries })
-}
-
-/// A `HostConfig.Binds` entry, `src:dst[:opts]`, when `src` is a host path (absolute);
-/// a bare name is a named volume. `opts` is a comma list in which `ro` makes the mount
-/// read-only.
-fn parse_bind(bind: Cow<'_, str>) -> Option<(Cow<'_, str>, Cow<'_, str>, bool)> {
-    fn split(s: &str) -> Option<(&str, &str, bool)> {
-        let mut parts = s.splitn(3, ':');
-        let src = parts.next().filter(|p| p.starts_with('/'))?;
-        let dst = parts.next().filter(|p| !p.is_empty())?;
-        let read_only = parts
-            .next()
-            .is_some_and(|opts| opts.split(',').any(|o| o == "ro"));
-        Some((src, dst, read_only))
-    }
-    match bind {
-        Cow::Borrowed(s) => {
-            let (src, dst, ro) = split(s)?;
-            Some((Cow::Borrowed(src), Cow::Borrowed(dst), ro))
-        }
-        Cow::Owned(s) => {
-            let (src, dst, ro) = split(&s)?;
-            Some((Cow::Owned(src.to_owned()), Cow::Owned(dst.to_owned()), ro))
-        }
-    }
 }
 
 fn strip_slash(name: Cow<'_, str>) -> Cow<'_, str> {
@@ -314,6 +145,7 @@ fn strip_slash(name: Cow<'_, str>) -> Cow<'_, str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::RestartPolicy;
 
     const RISKY: &str = r#"{
         "Id": "4f3c1a9e8b7d6c5b4a39281706f5e4d3c2b1a09f8e7d6c5b4a3928170f6e5d4c",
@@ -394,6 +226,8 @@ mod tests {
         assert_eq!(s.host_ipc, Some(false));
         assert_eq!(s.host_network, Some(false));
         assert_eq!(s.cap_add, ["SYS_ADMIN"]);
+        assert_eq!(s.security_opt, ["label=disable"]);
+        assert!(s.devices.is_empty());
         assert_eq!(s.user.as_deref(), Some("0:0"));
         assert_eq!(
             s.restart_policy,
@@ -513,27 +347,6 @@ mod tests {
             ("Pod", Some("web-1"), Some("shop"))
         );
         assert_eq!(container(&event).name.as_deref(), Some("app"));
-    }
-
-    #[test]
-    fn bind_parsing() {
-        let parse = |s: &'static str| {
-            parse_bind(Cow::Borrowed(s)).map(|(a, b, ro)| (a.into_owned(), b.into_owned(), ro))
-        };
-        assert_eq!(
-            parse("/etc:/host/etc"),
-            Some(("/etc".into(), "/host/etc".into(), false))
-        );
-        assert_eq!(
-            parse("/:/host:ro,rslave"),
-            Some(("/".into(), "/host".into(), true))
-        );
-        assert_eq!(
-            parse("/etc:/host/etc:rw"),
-            Some(("/etc".into(), "/host/etc".into(), false))
-        );
-        assert_eq!(parse("data:/data"), None);
-        assert_eq!(parse("/data"), None);
     }
 
     /// `samples/docker/inspect.json` is the CLI's array; each element decodes on its own,
