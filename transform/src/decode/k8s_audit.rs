@@ -17,9 +17,24 @@
 //! Exec and attach carry no body: the command and the target container are query
 //! parameters of `requestURI` (`.../exec?command=sh&command=-c&container=app`).
 //!
+//! A `patch` body is the patch document, in one of four formats, and each is read for
+//! what it sets: a strategic merge or JSON merge patch is a partial object (the
+//! containers it names carry the fields it sets), an apply patch is an object that holds
+//! only the fields its manager owns (read the same way: what it leaves out is not
+//! changed, so it stays `None`), and a JSON patch is a list of operations, of which the
+//! `add` and `replace` operations whose path reaches the pod spec are read (see
+//! [`json_patch_spec`]).
+//!
+//! Who asked: `principal.kind` is `serviceaccount` for `system:serviceaccount:*`, `node`
+//! for `system:node:*` and `user` for everyone else. On EKS, `user.extra.arn` holds the
+//! IAM identity the request was signed with; it is kept as `principal.uid` in place of
+//! the authenticator's `aws-iam-authenticator:<account>:<principal id>`, which names the
+//! same principal less usefully (the ARN names the role and the session).
+//!
 //! Not read because the model has no place for them yet: `level`, `impersonatedUser`,
-//! `user.extra` (the EKS IAM identity), `annotations` (the authorization decision, Pod
-//! Security labels) and `objectRef.apiVersion`. serde skips them without allocating.
+//! the rest of `user.extra` (`canonicalArn`, `sessionName`, `accessKeyId`),
+//! `annotations` (the authorization decision, Pod Security labels) and
+//! `objectRef.apiVersion`. serde skips them without allocating.
 
 use std::borrow::Cow;
 use std::fmt;
@@ -81,13 +96,23 @@ struct RawK8sAudit<'a> {
 }
 
 #[derive(Deserialize)]
-struct RawUser<'a> {
+pub(super) struct RawUser<'a> {
     #[serde(borrow)]
     username: Option<Str<'a>>,
     #[serde(borrow)]
     uid: Option<Str<'a>>,
     #[serde(borrow)]
     groups: Option<Vec<Str<'a>>>,
+    #[serde(borrow)]
+    extra: Option<RawUserExtra<'a>>,
+}
+
+/// `user.extra`: a map of lists of strings, of which only EKS's IAM identity is read.
+#[derive(Deserialize)]
+struct RawUserExtra<'a> {
+    /// The ARN the request was signed with (an `assumed-role` session, an IAM user).
+    #[serde(default, borrow, deserialize_with = "first_of")]
+    arn: Option<Str<'a>>,
 }
 
 #[derive(Deserialize)]
@@ -150,6 +175,18 @@ struct RawObjectMeta<'a> {
     namespace: Option<Str<'a>>,
     #[serde(borrow)]
     uid: Option<Str<'a>>,
+    #[serde(borrow)]
+    owner_references: Option<Vec<RawOwnerReference<'a>>>,
+}
+
+#[derive(Deserialize)]
+struct RawOwnerReference<'a> {
+    #[serde(borrow)]
+    kind: Option<Str<'a>>,
+    #[serde(borrow)]
+    name: Option<Str<'a>>,
+    /// At most one owner is the managing controller.
+    controller: Option<bool>,
 }
 
 /// A `PodSpec`, and the two workload fields that lead to one: one struct serves every
@@ -188,7 +225,7 @@ struct RawTemplate<'a> {
     spec: Option<Box<RawPodSpec<'a>>>,
 }
 
-#[derive(Deserialize)]
+#[derive(Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct RawPodSecurityContext {
     run_as_user: Option<i64>,
@@ -209,7 +246,7 @@ struct RawHostPath<'a> {
     path: Option<Str<'a>>,
 }
 
-#[derive(Deserialize)]
+#[derive(Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct RawContainer<'a> {
     #[serde(borrow)]
@@ -242,7 +279,7 @@ struct RawVolumeMount<'a> {
     sub_path: Option<Str<'a>>,
 }
 
-#[derive(Deserialize)]
+#[derive(Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct RawContainerSecurityContext<'a> {
     privileged: Option<bool>,
@@ -251,7 +288,7 @@ struct RawContainerSecurityContext<'a> {
     capabilities: Option<RawCapabilities<'a>>,
 }
 
-#[derive(Deserialize)]
+#[derive(Default, Deserialize)]
 struct RawCapabilities<'a> {
     #[serde(borrow)]
     add: Option<Vec<Str<'a>>>,
@@ -312,6 +349,39 @@ fn last_of<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<Str<'de>
     deserializer.deserialize_any(LastVisitor)
 }
 
+/// The first string of an array (`user.extra` values are lists), or a lone string.
+fn first_of<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<Str<'de>>, D::Error> {
+    struct FirstVisitor;
+
+    impl<'de> Visitor<'de> for FirstVisitor {
+        type Value = Option<Str<'de>>;
+
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("a string or an array of strings")
+        }
+
+        fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+
+        fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
+            Ok(Some(Str(Cow::Borrowed(v))))
+        }
+
+        fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+            Ok(Some(Str(Cow::Owned(v.to_owned()))))
+        }
+
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+            let first = seq.next_element::<Str<'de>>()?;
+            while seq.next_element::<de::IgnoredAny>()?.is_some() {}
+            Ok(first)
+        }
+    }
+
+    deserializer.deserialize_any(FirstVisitor)
+}
+
 /// Where an object of a known resource keeps its pod spec.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 enum PodSpecAt {
@@ -328,6 +398,7 @@ const CORE: &[&str] = &[""];
 const APPS: &[&str] = &["apps", "extensions"];
 const BATCH: &[&str] = &["batch"];
 const RBAC: &[&str] = &["rbac.authorization.k8s.io"];
+const AUTHORIZATION: &[&str] = &["authorization.k8s.io"];
 
 /// Built-in resources, the API groups that serve them (`""` is the core group) and the
 /// kind of their objects. The kind is named from here even when the event has no body
@@ -353,12 +424,22 @@ const KNOWN_RESOURCES: &[(&str, &[&str], &str)] = &[
     ("rolebindings", RBAC, "RoleBinding"),
     ("clusterroles", RBAC, "ClusterRole"),
     ("clusterrolebindings", RBAC, "ClusterRoleBinding"),
+    (
+        "selfsubjectrulesreviews",
+        AUTHORIZATION,
+        "SelfSubjectRulesReview",
+    ),
+    (
+        "selfsubjectaccessreviews",
+        AUTHORIZATION,
+        "SelfSubjectAccessReview",
+    ),
 ];
 
 /// The kind of a built-in `resource` in `group`. An absent `apiGroup` is accepted for any
 /// group (hand-written and re-exported events drop it); a present one must match, so
 /// `pods.metrics.k8s.io` or a custom `deployments` resource is not read as a workload.
-fn known_kind(resource: &str, group: Option<&str>) -> Option<&'static str> {
+pub(super) fn known_kind(resource: &str, group: Option<&str>) -> Option<&'static str> {
     KNOWN_RESOURCES
         .iter()
         .find(|(r, groups, _)| *r == resource && group.is_none_or(|g| groups.contains(&g)))
@@ -382,10 +463,10 @@ fn pod_spec_at(kind: &str) -> Option<PodSpecAt> {
 }
 
 /// What the request was about, taken from `objectRef` before any body is read.
-struct Target<'r> {
-    subresource: Option<&'r str>,
+pub(super) struct Target<'r> {
+    pub(super) subresource: Option<&'r str>,
     /// The kind of a built-in resource.
-    known: Option<&'static str>,
+    pub(super) known: Option<&'static str>,
 }
 
 impl Target<'_> {
@@ -412,8 +493,8 @@ impl Target<'_> {
     }
 }
 
-const EXEC: &str = "exec";
-const ATTACH: &str = "attach";
+pub(super) const EXEC: &str = "exec";
+pub(super) const ATTACH: &str = "attach";
 const EPHEMERAL: &str = "ephemeralcontainers";
 
 pub(crate) fn decode(text: &str) -> Result<Decoded<'_>, DecodeError> {
@@ -443,37 +524,26 @@ pub(crate) fn decode(text: &str) -> Result<Decoded<'_>, DecodeError> {
     let bodies = Bodies {
         response: raw.response_object,
         request: raw.request_object,
+        response_field: "responseObject",
+        request_field: "requestObject",
+        source: Source::K8sAudit,
     };
-    let is_patch = verb == "patch";
-    let mut object_kind = None;
-    let mut meta = None;
-    let mut containers = Vec::new();
     let mut process = None;
+    let mut object = TargetObject::default();
     match target.subresource {
         Some(EXEC | ATTACH) => {
             if let Some(uri) = &raw.request_uri {
                 let query = ExecQuery::of(&uri.0);
-                containers.extend(query.container.map(|name| Container {
-                    name: Some(name),
-                    ..Container::default()
-                }));
+                object
+                    .containers
+                    .extend(query.container.map(|name| Container {
+                        name: Some(name),
+                        ..Container::default()
+                    }));
                 process = process_of(query.command);
             }
         }
-        None | Some(EPHEMERAL) if target.has_pod_spec() => {
-            if let Some(found) = pod_object(text, bodies, &target, is_patch)? {
-                object_kind = found.kind;
-                meta = found.metadata;
-                containers = found.containers;
-            }
-        }
-        _ => {}
-    }
-    if meta.is_none()
-        && let Some(head) = object_head(bodies, &target, is_patch)
-    {
-        object_kind = object_kind.or(head.kind);
-        meta = head.metadata;
+        _ => object = target_object(text, bodies, &target, &verb)?,
     }
 
     let mut event = Event::new(Source::K8sAudit, action, verb);
@@ -492,21 +562,16 @@ pub(crate) fn decode(text: &str) -> Result<Decoded<'_>, DecodeError> {
         .and_then(|c| u16::try_from(c).ok());
     event.principal = principal(raw.user, raw.source_ip, raw.user_agent);
     let known = target.known;
+    let containers = std::mem::take(&mut object.containers);
     event.workload = raw.object_ref.and_then(|r| {
         let resource = r.resource?.0;
-        let meta = meta.unwrap_or_default();
-        let kind = match (known, object_kind) {
-            (Some(known), _) => Cow::Borrowed(known),
-            (None, Some(kind)) => kind.0,
-            (None, None) => resource,
-        };
-        Some(Workload {
-            kind,
-            name: non_empty(r.name.or(meta.name).or(meta.generate_name)),
-            namespace: non_empty(r.namespace.or(meta.namespace)),
-            uid: non_empty(r.uid.or(meta.uid)),
-            owner: None,
-        })
+        Some(object.workload(
+            known,
+            resource,
+            non_empty(r.name),
+            non_empty(r.namespace),
+            non_empty(r.uid),
+        ))
     });
     event.containers = containers;
     event.process = process;
@@ -520,7 +585,11 @@ pub(crate) fn decode(text: &str) -> Result<Decoded<'_>, DecodeError> {
 /// The normalized action. `get` and `create` on `exec`/`attach` are both the exec:
 /// kubectl before 1.30 connects with a POST (`create`), 1.30 and later with a WebSocket
 /// GET (`get`).
-fn action(verb: &str, target: &Target<'_>, watch_query: bool) -> Action {
+///
+/// Creating a `SelfSubjectRulesReview` or `SelfSubjectAccessReview` (`kubectl auth
+/// can-i --list`, `kubectl auth can-i create pods`) asks the API server what the caller
+/// may do: discovery by another route, so it is a `ResourceList` of the review kind.
+pub(super) fn action(verb: &str, target: &Target<'_>, watch_query: bool) -> Action {
     match (target.subresource, verb) {
         (Some(EXEC), _) => return Action::ContainerExec,
         (Some(ATTACH), _) => return Action::ContainerAttach,
@@ -534,6 +603,14 @@ fn action(verb: &str, target: &Target<'_>, watch_query: bool) -> Action {
         "list" if watch_query => return Action::ResourceWatch,
         "list" => return Action::ResourceList,
         "watch" => return Action::ResourceWatch,
+        "create"
+            if matches!(
+                target.known,
+                Some("SelfSubjectRulesReview" | "SelfSubjectAccessReview")
+            ) =>
+        {
+            return Action::ResourceList;
+        }
         _ => {}
     }
     // Writes to other subresources (`status`, `scale`, `binding`, `eviction`) do not
@@ -591,26 +668,46 @@ fn principal<'a>(
     let (name, uid, groups) = match user {
         Some(u) => (
             u.username.map(|s| s.0).unwrap_or_default(),
-            non_empty(u.uid),
+            // EKS: the IAM ARN names the principal better than the authenticator's uid.
+            non_empty(u.extra.and_then(|e| e.arn)).or(non_empty(u.uid)),
             u.groups.map(strings).unwrap_or_default(),
         ),
         None => (Cow::Borrowed(""), None, Vec::new()),
     };
     Some(Principal {
+        kind: principal_kind(&name).map(Cow::Borrowed),
         name,
         uid,
         groups,
-        kind: None,
         source_ip,
         user_agent,
     })
 }
 
-/// `responseObject` and `requestObject`, still raw.
+/// The kind of a Kubernetes user name: `serviceaccount` (`system:serviceaccount:ns:name`),
+/// `node` (`system:node:<node>`, a kubelet) or `user` (people, and the control plane's
+/// own `system:*` users); `None` when there is no name.
+pub(super) fn principal_kind(name: &str) -> Option<&'static str> {
+    if name.is_empty() {
+        None
+    } else if name.starts_with("system:serviceaccount:") {
+        Some("serviceaccount")
+    } else if name.starts_with("system:node:") {
+        Some("node")
+    } else {
+        Some("user")
+    }
+}
+
+/// `responseObject` and `requestObject` (GKE: `response` and `request`), still raw.
 #[derive(Clone, Copy)]
-struct Bodies<'a> {
-    response: Option<&'a RawValue>,
-    request: Option<&'a RawValue>,
+pub(super) struct Bodies<'a> {
+    pub(super) response: Option<&'a RawValue>,
+    pub(super) request: Option<&'a RawValue>,
+    /// The names errors inside the bodies are reported under.
+    pub(super) response_field: &'static str,
+    pub(super) request_field: &'static str,
+    pub(super) source: Source,
 }
 
 /// A body that holds the target's pod spec, with what was read from it.
@@ -618,6 +715,106 @@ struct PodObject<'a> {
     kind: Option<Str<'a>>,
     metadata: Option<RawObjectMeta<'a>>,
     containers: Vec<Container<'a>>,
+}
+
+/// What the bodies of a request say about its target object.
+#[derive(Default)]
+pub(super) struct TargetObject<'a> {
+    kind: Option<Cow<'a, str>>,
+    /// The name, or the `generateName` prefix the server completes.
+    name: Option<Cow<'a, str>>,
+    namespace: Option<Cow<'a, str>>,
+    uid: Option<Cow<'a, str>>,
+    /// The controlling owner reference, `Kind/name`.
+    owner: Option<Cow<'a, str>>,
+    pub(super) containers: Vec<Container<'a>>,
+}
+
+impl<'a> TargetObject<'a> {
+    fn new(kind: Option<Str<'a>>, meta: Option<RawObjectMeta<'a>>) -> Self {
+        let meta = meta.unwrap_or_default();
+        TargetObject {
+            kind: kind.map(|k| k.0),
+            name: non_empty(meta.name).or(non_empty(meta.generate_name)),
+            namespace: non_empty(meta.namespace),
+            uid: non_empty(meta.uid),
+            owner: owner(meta.owner_references),
+            containers: Vec::new(),
+        }
+    }
+
+    /// The workload, named from the request's own target first (`objectRef`, GKE's
+    /// `resourceName`), then from the body. The kind is the built-in kind of the
+    /// resource, else the body's kind, else the resource name.
+    pub(super) fn workload(
+        self,
+        known: Option<&'static str>,
+        resource: Cow<'a, str>,
+        name: Option<Cow<'a, str>>,
+        namespace: Option<Cow<'a, str>>,
+        uid: Option<Cow<'a, str>>,
+    ) -> Workload<'a> {
+        let kind = match (known, self.kind) {
+            (Some(known), _) => Cow::Borrowed(known),
+            (None, Some(kind)) => kind,
+            (None, None) => resource,
+        };
+        Workload {
+            kind,
+            name: name.or(self.name),
+            namespace: namespace.or(self.namespace),
+            uid: uid.or(self.uid),
+            owner: self.owner,
+        }
+    }
+}
+
+/// `Kind/name` of the controller among the owner references, else of the first.
+fn owner<'a>(refs: Option<Vec<RawOwnerReference<'a>>>) -> Option<Cow<'a, str>> {
+    let mut refs = refs?;
+    let at = refs
+        .iter()
+        .position(|r| r.controller == Some(true))
+        .unwrap_or(0);
+    if at >= refs.len() {
+        return None;
+    }
+    let chosen = refs.swap_remove(at);
+    let kind = non_empty(chosen.kind)?;
+    let name = non_empty(chosen.name)?;
+    Some(Cow::Owned(format!("{kind}/{name}")))
+}
+
+/// Read the bodies of a request that is not an exec or attach: the containers of the
+/// resources that carry a pod spec, and the identity of any target object.
+pub(super) fn target_object<'a>(
+    text: &'a str,
+    bodies: Bodies<'a>,
+    target: &Target<'_>,
+    verb: &str,
+) -> Result<TargetObject<'a>, DecodeError> {
+    let is_patch = verb == "patch";
+    let found = if matches!(target.subresource, None | Some(EPHEMERAL)) && target.has_pod_spec() {
+        pod_object(text, bodies, target, is_patch)?
+    } else {
+        None
+    };
+    let (kind, meta, containers) = match found {
+        Some(found) => (found.kind, found.metadata, found.containers),
+        None => (None, None, Vec::new()),
+    };
+    // A body without metadata (a patch document, a bare spec): the identity from the
+    // other body, when it is the target object.
+    let (kind, meta) = match meta {
+        Some(meta) => (kind, Some(meta)),
+        None => match object_head(bodies, target, is_patch) {
+            Some(head) => (kind.or(head.kind), head.metadata),
+            None => (kind, None),
+        },
+    };
+    let mut object = TargetObject::new(kind, meta);
+    object.containers = containers;
+    Ok(object)
 }
 
 /// The containers of the target, from `responseObject` when it holds the pod spec (the
@@ -638,18 +835,33 @@ fn pod_object<'a>(
     let Some(at) = target.known.and_then(pod_spec_at) else {
         return Ok(None);
     };
+    let source = bodies.source;
     let bodies = [
-        (bodies.response, "responseObject", false),
-        (bodies.request, "requestObject", is_patch),
+        (bodies.response, bodies.response_field, false),
+        (bodies.request, bodies.request_field, is_patch),
     ];
     for (body, field, patch_document) in bodies {
-        let Some(body) = body.filter(|b| b.get().starts_with('{')) else {
+        let Some(body) = body else {
             continue;
         };
+        if patch_document && body.get().starts_with('[') {
+            let Some(spec) = json_patch_spec(body, at) else {
+                continue;
+            };
+            let containers = pod_containers(spec, false, target.subresource == Some(EPHEMERAL));
+            return Ok(Some(PodObject {
+                kind: None,
+                metadata: None,
+                containers,
+            }));
+        }
+        if !body.get().starts_with('{') {
+            continue;
+        }
         let object: RawPodObject<'a> = match serde_json::from_str(body.get()) {
             Ok(object) => object,
             Err(_) if patch_document => continue,
-            Err(e) => return Err(nested_error(text, body, field, e)),
+            Err(e) => return Err(nested_error(text, body, field, source, e)),
         };
         if !target.is_target_kind(object.kind.as_ref().map(|k| &*k.0)) {
             continue;
@@ -681,6 +893,31 @@ fn pod_object<'a>(
     Ok(None)
 }
 
+/// The containers of a JSON list of Kubernetes-style containers (`name`, `image`,
+/// `command`, `args`, `securityContext`, ...) that sits outside a pod spec, such as a
+/// Cloud Run revision template's: nothing is said about the pod around them.
+pub(super) fn container_list<'a>(
+    list: &'a RawValue,
+    role: ContainerRole,
+) -> Result<Vec<Container<'a>>, serde_json::Error> {
+    let list: Vec<RawContainer<'a>> = serde_json::from_str(list.get())?;
+    let spec = match role {
+        ContainerRole::Main => RawPodSpec {
+            containers: Some(list),
+            ..RawPodSpec::default()
+        },
+        ContainerRole::Init => RawPodSpec {
+            init_containers: Some(list),
+            ..RawPodSpec::default()
+        },
+        ContainerRole::Ephemeral => RawPodSpec {
+            ephemeral_containers: Some(list),
+            ..RawPodSpec::default()
+        },
+    };
+    Ok(pod_containers(spec, false, false))
+}
+
 /// Kind and metadata of the first body that is the target object itself.
 fn object_head<'a>(
     bodies: Bodies<'a>,
@@ -697,7 +934,13 @@ fn object_head<'a>(
 }
 
 /// A decode error inside a body, located in the whole record.
-fn nested_error(text: &str, body: &RawValue, field: &str, err: serde_json::Error) -> DecodeError {
+fn nested_error(
+    text: &str,
+    body: &RawValue,
+    field: &str,
+    source: Source,
+    err: serde_json::Error,
+) -> DecodeError {
     let inner = body.get();
     // The body is a slice of `text` (serde_json borrows raw values from the input).
     let start = (inner.as_ptr() as usize)
@@ -715,7 +958,7 @@ fn nested_error(text: &str, body: &RawValue, field: &str, err: serde_json::Error
     let offset = (start + line_start + err.column().saturating_sub(1)).min(text.len());
     let line_begin = text[..offset].rfind('\n').map_or(0, |i| i + 1);
     let column = u32::try_from(offset - line_begin + 1).unwrap_or(u32::MAX);
-    let mut error = DecodeError::from_json(Source::K8sAudit, err);
+    let mut error = DecodeError::from_json(source, err);
     if let DecodeError::Shape {
         column: at,
         message,
@@ -730,6 +973,158 @@ fn nested_error(text: &str, body: &RawValue, field: &str, err: serde_json::Error
         message.insert_str(0, &format!("{field}: "));
     }
     error
+}
+
+/// One operation of a JSON patch (RFC 6902).
+#[derive(Deserialize)]
+struct RawPatchOperation<'a> {
+    #[serde(borrow)]
+    op: Option<Str<'a>>,
+    #[serde(borrow)]
+    path: Option<Str<'a>>,
+    #[serde(borrow)]
+    value: Option<&'a RawValue>,
+}
+
+/// The pod spec a JSON patch writes: what its `add` and `replace` operations put under
+/// the pod spec of the target (`/spec` of a Pod, `/spec/template/spec` of a workload,
+/// `/spec/jobTemplate/spec/template/spec` of a CronJob).
+///
+/// An operation that writes a whole container (`.../initContainers/-`) adds it with its
+/// role; one that writes inside a container (`.../containers/0/securityContext/privileged`)
+/// adds a container without a name that carries just that field, because the patch
+/// names the container by index only. Pod-level fields (`hostPID`, `hostNetwork`,
+/// `hostIPC`, hostPath `volumes`) land on every container the patch writes, or on one
+/// unnamed container when it writes none. Operations this does not understand, and
+/// values that do not fit, are skipped: a patch is read for what it can be shown to do.
+/// `None` when no operation reaches the pod spec.
+fn json_patch_spec<'a>(body: &'a RawValue, at: PodSpecAt) -> Option<RawPodSpec<'a>> {
+    let operations: Vec<RawPatchOperation<'a>> = serde_json::from_str(body.get()).ok()?;
+    let prefix = match at {
+        PodSpecAt::Spec => "/spec/",
+        PodSpecAt::Template => "/spec/template/spec/",
+        PodSpecAt::JobTemplate => "/spec/jobTemplate/spec/template/spec/",
+    };
+    let mut spec = RawPodSpec::default();
+    let mut written = false;
+    for operation in operations {
+        let (Some(op), Some(path), Some(value)) = (operation.op, operation.path, operation.value)
+        else {
+            continue;
+        };
+        if !matches!(&*op.0, "add" | "replace") {
+            continue;
+        }
+        let Some(rest) = path.0.strip_prefix(prefix) else {
+            continue;
+        };
+        let segments: Vec<&str> = rest.split('/').collect();
+        written |= spec.apply(&segments, value.get()).is_some();
+    }
+    if !written {
+        return None;
+    }
+    let has_container = [
+        &spec.containers,
+        &spec.init_containers,
+        &spec.ephemeral_containers,
+    ]
+    .into_iter()
+    .any(|list| list.as_ref().is_some_and(|l| !l.is_empty()));
+    if !has_container {
+        spec.containers = Some(vec![RawContainer::default()]);
+    }
+    Some(spec)
+}
+
+impl<'a> RawPodSpec<'a> {
+    /// Apply one JSON patch `value` at `path` (the segments below the pod spec); `None`
+    /// when the path is not one this reads or the value does not fit.
+    fn apply(&mut self, path: &[&str], value: &'a str) -> Option<()> {
+        fn read<'a, T: Deserialize<'a>>(value: &'a str) -> Option<T> {
+            serde_json::from_str(value).ok()
+        }
+        match path {
+            ["hostPID"] => self.host_pid = Some(read(value)?),
+            ["hostNetwork"] => self.host_network = Some(read(value)?),
+            ["hostIPC"] => self.host_ipc = Some(read(value)?),
+            ["securityContext"] => self.security_context = Some(read(value)?),
+            ["volumes"] => self
+                .volumes
+                .get_or_insert_default()
+                .extend(read::<Vec<RawVolume<'a>>>(value)?),
+            ["volumes", _] => self.volumes.get_or_insert_default().push(read(value)?),
+            [list, rest @ ..] => {
+                let containers = match *list {
+                    "containers" => &mut self.containers,
+                    "initContainers" => &mut self.init_containers,
+                    "ephemeralContainers" => &mut self.ephemeral_containers,
+                    _ => return None,
+                };
+                match rest {
+                    [] => containers
+                        .get_or_insert_default()
+                        .extend(read::<Vec<RawContainer<'a>>>(value)?),
+                    [_index] => containers.get_or_insert_default().push(read(value)?),
+                    [_index, field @ ..] => containers
+                        .get_or_insert_default()
+                        .push(RawContainer::with_field(field, value)?),
+                }
+            }
+            [] => return None,
+        }
+        Some(())
+    }
+}
+
+impl<'a> RawContainer<'a> {
+    /// A container with no name that holds one field a JSON patch writes inside it.
+    fn with_field(field: &[&str], value: &'a str) -> Option<RawContainer<'a>> {
+        fn read<'a, T: Deserialize<'a>>(value: &'a str) -> Option<T> {
+            serde_json::from_str(value).ok()
+        }
+        let mut container = RawContainer::default();
+        let security = |s: RawContainerSecurityContext<'a>| Some(s);
+        match field {
+            ["image"] => container.image = Some(read(value)?),
+            ["command"] => container.command = Some(read(value)?),
+            ["args"] => container.args = Some(read(value)?),
+            ["volumeMounts"] => container.volume_mounts = Some(read(value)?),
+            ["volumeMounts", _] => container.volume_mounts = Some(vec![read(value)?]),
+            ["securityContext"] => container.security_context = security(read(value)?),
+            ["securityContext", "privileged"] => {
+                container.security_context = security(RawContainerSecurityContext {
+                    privileged: Some(read(value)?),
+                    ..RawContainerSecurityContext::default()
+                });
+            }
+            ["securityContext", "runAsUser"] => {
+                container.security_context = security(RawContainerSecurityContext {
+                    run_as_user: Some(read(value)?),
+                    ..RawContainerSecurityContext::default()
+                });
+            }
+            ["securityContext", "capabilities"] => {
+                container.security_context = security(RawContainerSecurityContext {
+                    capabilities: Some(read(value)?),
+                    ..RawContainerSecurityContext::default()
+                });
+            }
+            ["securityContext", "capabilities", "add", rest @ ..] => {
+                let add = match rest {
+                    [] => read(value)?,
+                    [_] => vec![read(value)?],
+                    _ => return None,
+                };
+                container.security_context = security(RawContainerSecurityContext {
+                    capabilities: Some(RawCapabilities { add: Some(add) }),
+                    ..RawContainerSecurityContext::default()
+                });
+            }
+            _ => return None,
+        }
+        Some(container)
+    }
 }
 
 impl<'a> RawPodSpec<'a> {
@@ -892,16 +1287,16 @@ fn strings(list: Vec<Str<'_>>) -> Vec<Cow<'_, str>> {
 }
 
 /// The exec/attach parameters of a `requestURI` query.
-struct ExecQuery<'a> {
+pub(super) struct ExecQuery<'a> {
     /// Every `command=`, in order: the argv of the process to start.
-    command: Vec<Cow<'a, str>>,
+    pub(super) command: Vec<Cow<'a, str>>,
     /// The first `container=`; kubectl repeats it.
-    container: Option<Cow<'a, str>>,
+    pub(super) container: Option<Cow<'a, str>>,
 }
 
 impl<'a> ExecQuery<'a> {
     /// Borrows from the URI when it came unescaped from the record.
-    fn of(uri: &Cow<'a, str>) -> ExecQuery<'a> {
+    pub(super) fn of(uri: &Cow<'a, str>) -> ExecQuery<'a> {
         match uri {
             Cow::Borrowed(uri) => ExecQuery::parse(uri),
             Cow::Owned(uri) => {
@@ -937,7 +1332,7 @@ impl<'a> ExecQuery<'a> {
 }
 
 /// The process an exec starts: its argv, the executable and the argv joined by spaces.
-fn process_of(args: Vec<Cow<'_, str>>) -> Option<Process<'_>> {
+pub(super) fn process_of(args: Vec<Cow<'_, str>>) -> Option<Process<'_>> {
     let executable = args.first()?.clone();
     let command_line = match args.as_slice() {
         [one] => one.clone(),
@@ -963,7 +1358,7 @@ fn query_pairs(uri: &str) -> impl Iterator<Item = (&str, &str)> {
 
 /// Whether the query asks for a watch the way the API server reads it: a `watch`
 /// parameter whose first value is not `false` or `0`.
-fn watch_requested(uri: &str) -> bool {
+pub(super) fn watch_requested(uri: &str) -> bool {
     query_pairs(uri)
         .find(|(key, _)| *key == "watch")
         .is_some_and(|(_, value)| !value.eq_ignore_ascii_case("false") && value != "0")
@@ -1676,12 +2071,25 @@ mod tests {
             Some("w")
         );
 
-        // A JSON patch is an array.
+        // A JSON patch is an array: a field written inside a container by index gives an
+        // unnamed container that carries just that field.
         let text = workload_event(
             "deployments",
             "apps",
             "patch",
             r#"[{"op":"replace","path":"/spec/template/spec/containers/0/securityContext/privileged","value":true}]"#,
+        );
+        let event = decode_ok(&text).event;
+        assert_eq!(event.containers.len(), 1);
+        assert_eq!(event.containers[0].name, None);
+        assert_eq!(event.containers[0].security.privileged, Some(true));
+        assert_eq!(event.containers[0].security.host_pid, None);
+        // One that does not reach the pod spec says nothing.
+        let text = workload_event(
+            "deployments",
+            "apps",
+            "patch",
+            r#"[{"op":"replace","path":"/spec/replicas","value":3},{"op":"remove","path":"/spec/template/spec/hostPID"}]"#,
         );
         assert!(decode_ok(&text).event.containers.is_empty());
 
@@ -1702,6 +2110,174 @@ mod tests {
         // A merge patch that does not fit the pod spec is skipped, not an error.
         let text = workload_event("pods", "", "patch", r#"{"spec":{"containers":"oops"}}"#);
         assert!(decode_ok(&text).event.containers.is_empty());
+    }
+
+    #[test]
+    fn json_patch_operations() {
+        // An init container added to a Deployment, with a hostPath volume it mounts.
+        let text = workload_event(
+            "deployments",
+            "apps",
+            "patch",
+            r#"[{"op":"add","path":"/spec/template/spec/volumes/-","value":{"name":"host","hostPath":{"path":"/"}}},{"op":"add","path":"/spec/template/spec/initContainers/-","value":{"name":"grab","image":"busybox:1.36","command":["sh","-c","cat /host/etc/shadow"],"volumeMounts":[{"name":"host","mountPath":"/host"}]}},{"op":"add","path":"/spec/template/spec/hostPID","value":true},{"op":"test","path":"/spec/replicas","value":1}]"#,
+        );
+        let event = decode_ok(&text).event;
+        assert_eq!(event.action, Action::WorkloadPatch);
+        assert_eq!(
+            names(&event),
+            vec![("grab".to_owned(), ContainerRole::Init)]
+        );
+        let grab = &event.containers[0];
+        assert_eq!(grab.security.host_pid, Some(true));
+        assert_eq!(grab.security.host_network, None);
+        assert_eq!(grab.security.host_mounts[0].host_path, "/");
+        assert_eq!(
+            grab.security.host_mounts[0].container_path.as_deref(),
+            Some("/host")
+        );
+        assert_eq!(grab.security.entrypoint.as_ref().unwrap().len(), 3);
+
+        // A CronJob's containers, a whole list, and capabilities one by one.
+        let text = workload_event(
+            "cronjobs",
+            "batch",
+            "patch",
+            r#"[{"op":"replace","path":"/spec/jobTemplate/spec/template/spec/containers","value":[{"name":"run","image":"alpine"}]},{"op":"add","path":"/spec/jobTemplate/spec/template/spec/containers/0/securityContext/capabilities/add/-","value":"SYS_PTRACE"}]"#,
+        );
+        let event = decode_ok(&text).event;
+        assert_eq!(event.containers.len(), 2);
+        assert_eq!(event.containers[0].name.as_deref(), Some("run"));
+        assert_eq!(event.containers[1].security.cap_add, vec!["SYS_PTRACE"]);
+
+        // Pod-level only: one unnamed container carries it.
+        let text = workload_event(
+            "pods",
+            "",
+            "patch",
+            r#"[{"op":"add","path":"/spec/hostNetwork","value":true}]"#,
+        );
+        let event = decode_ok(&text).event;
+        assert_eq!(event.containers.len(), 1);
+        assert_eq!(event.containers[0].security.host_network, Some(true));
+
+        // Values of the wrong type, unknown fields and odd paths are skipped.
+        let text = workload_event(
+            "pods",
+            "",
+            "patch",
+            r#"[{"op":"add","path":"/spec/hostPID","value":"yes"},{"op":"add","path":"/spec/containers/0/resources","value":{}},{"op":"add","path":"/spec/","value":1},{"op":"add","path":"/spec/containers/0/securityContext/capabilities/add/0/x","value":"A"},{"path":"/spec/hostIPC"},7]"#,
+        );
+        assert!(decode_ok(&text).event.containers.is_empty());
+        let text = workload_event("pods", "", "patch", "[]");
+        assert!(decode_ok(&text).event.containers.is_empty());
+
+        // An ephemeral container added through the subresource by JSON patch.
+        let text = event_with(
+            r#""stage":"ResponseComplete","verb":"patch","objectRef":{"resource":"pods","namespace":"n","name":"p","subresource":"ephemeralcontainers"},"requestObject":[{"op":"add","path":"/spec/ephemeralContainers/-","value":{"name":"debugger-x","image":"busybox","targetContainerName":"app","stdin":true,"tty":true}}]"#,
+        );
+        let event = decode_ok(&text).event;
+        assert_eq!(
+            names(&event),
+            vec![("debugger-x".to_owned(), ContainerRole::Ephemeral)]
+        );
+    }
+
+    #[test]
+    fn owners_and_principals() {
+        let text = event_with(
+            r#""stage":"ResponseComplete","verb":"create","user":{"username":"system:serviceaccount:kube-system:replicaset-controller","uid":"u-1","groups":["system:serviceaccounts"]},"objectRef":{"resource":"pods","namespace":"prod"},"requestObject":{"kind":"Pod","metadata":{"generateName":"web-5d9c-","ownerReferences":[{"apiVersion":"v1","kind":"Node","name":"n","controller":false},{"apiVersion":"apps/v1","kind":"ReplicaSet","name":"web-5d9c","uid":"x","controller":true,"blockOwnerDeletion":true}]},"spec":{"containers":[{"name":"web","image":"nginx"}]}}"#,
+        );
+        let event = decode_ok(&text).event;
+        assert_eq!(
+            event.workload.as_ref().unwrap().owner.as_deref(),
+            Some("ReplicaSet/web-5d9c")
+        );
+        let principal = event.principal.unwrap();
+        assert_eq!(principal.kind.as_deref(), Some("serviceaccount"));
+        assert_eq!(principal.uid.as_deref(), Some("u-1"));
+
+        // No controller: the first owner; an owner without a name is none.
+        let with_owners = |owners: &str| {
+            let text = event_with(&format!(
+                r#""verb":"create","objectRef":{{"resource":"pods"}},"requestObject":{{"kind":"Pod","metadata":{{"name":"p","ownerReferences":{owners}}},"spec":{{}}}}"#
+            ));
+            decode_ok(&text)
+                .event
+                .workload
+                .unwrap()
+                .owner
+                .map(|o| o.into_owned())
+        };
+        assert_eq!(
+            with_owners(r#"[{"kind":"Job","name":"j"}]"#).as_deref(),
+            Some("Job/j")
+        );
+        assert_eq!(with_owners(r#"[{"kind":"Job"}]"#), None);
+        assert_eq!(with_owners("[]"), None);
+
+        assert_eq!(principal_kind("system:node:ip-10-0-1-5"), Some("node"));
+        assert_eq!(principal_kind("kubernetes-admin"), Some("user"));
+        assert_eq!(principal_kind(""), None);
+    }
+
+    #[test]
+    fn eks_iam_identity() {
+        let text = event_with(
+            r#""stage":"ResponseComplete","verb":"get","user":{"username":"arn:aws:sts::111122223333:assumed-role/Admin/alice","uid":"aws-iam-authenticator:111122223333:AROAEXAMPLEID","groups":["system:authenticated"],"extra":{"accessKeyId":["ASIAEXAMPLE"],"arn":["arn:aws:sts::111122223333:assumed-role/Admin/alice"],"canonicalArn":["arn:aws:iam::111122223333:role/Admin"],"principalId":["AROAEXAMPLEID"],"sessionName":["alice"]}},"objectRef":{"resource":"secrets","namespace":"prod","name":"db"}"#,
+        );
+        let principal = decode_ok(&text).event.principal.unwrap();
+        assert_eq!(
+            principal.uid.as_deref(),
+            Some("arn:aws:sts::111122223333:assumed-role/Admin/alice")
+        );
+        assert_eq!(principal.kind.as_deref(), Some("user"));
+        // Other `extra` values of odd shapes do not stop the record.
+        let text = event_with(
+            r#""verb":"get","user":{"username":"bob","extra":{"arn":"arn:aws:iam::1:user/bob","x":[1,2],"y":null}}"#,
+        );
+        let principal = decode_ok(&text).event.principal.unwrap();
+        assert_eq!(principal.uid.as_deref(), Some("arn:aws:iam::1:user/bob"));
+        let text = event_with(r#""verb":"get","user":{"username":"bob","extra":{"arn":[]}}"#);
+        assert_eq!(decode_ok(&text).event.principal.unwrap().uid, None);
+    }
+
+    #[test]
+    fn permission_discovery_is_a_list() {
+        let text = event_with(
+            r#""stage":"ResponseComplete","requestURI":"/apis/authorization.k8s.io/v1/selfsubjectrulesreviews","verb":"create","user":{"username":"system:serviceaccount:prod:web"},"objectRef":{"resource":"selfsubjectrulesreviews","apiGroup":"authorization.k8s.io","apiVersion":"v1"},"responseStatus":{"code":201},"requestObject":{"kind":"SelfSubjectRulesReview","apiVersion":"authorization.k8s.io/v1","metadata":{"creationTimestamp":null},"spec":{"namespace":"prod"}}"#,
+        );
+        let decoded = decode_ok(&text);
+        assert!(decoded.evaluate);
+        assert_eq!(decoded.event.action, Action::ResourceList);
+        assert_eq!(
+            decoded.event.workload.unwrap().kind,
+            "SelfSubjectRulesReview"
+        );
+        let text = event_with(
+            r#""verb":"create","objectRef":{"resource":"selfsubjectaccessreviews","apiGroup":"authorization.k8s.io"}"#,
+        );
+        assert_eq!(decode_ok(&text).event.action, Action::ResourceList);
+    }
+
+    #[test]
+    fn exec_and_attach_into_an_init_container_with_either_verb() {
+        for (verb, sub, action) in [
+            ("create", "exec", Action::ContainerExec),
+            ("get", "exec", Action::ContainerExec),
+            ("create", "attach", Action::ContainerAttach),
+            ("get", "attach", Action::ContainerAttach),
+        ] {
+            let text = event_with(&format!(
+                r#""stage":"ResponseStarted","requestURI":"/api/v1/namespaces/prod/pods/web-1/{sub}?container=init-setup&stdin=true","verb":"{verb}","objectRef":{{"resource":"pods","namespace":"prod","name":"web-1","subresource":"{sub}"}},"responseStatus":{{"code":101}}"#
+            ));
+            let decoded = decode_ok(&text);
+            assert!(decoded.evaluate);
+            assert_eq!(decoded.event.action, action);
+            assert_eq!(
+                decoded.event.containers[0].name.as_deref(),
+                Some("init-setup")
+            );
+        }
     }
 
     #[test]

@@ -237,6 +237,8 @@ struct Keys {
     request_method: Finder<'static>,
     proto_payload: Finder<'static>,
     involved_object: Finder<'static>,
+    regarding: Finder<'static>,
+    log_s: Finder<'static>,
     event_source: Finder<'static>,
     records: Finder<'static>,
     detail_type: Finder<'static>,
@@ -267,6 +269,10 @@ static KEYS: LazyLock<Keys> = LazyLock::new(|| Keys {
     request_method: key("\"RequestMethod\":"),
     proto_payload: key("\"protoPayload\":"),
     involved_object: key("\"involvedObject\":"),
+    // events.k8s.io/v1 Events name their object `regarding`.
+    regarding: key("\"regarding\":"),
+    // AKS audit events exported from the Log Analytics `AzureDiagnostics` table.
+    log_s: key("\"log_s\":"),
     event_source: key("\"eventSource\":"),
     records: key("\"Records\":"),
     detail_type: key("\"detail-type\":"),
@@ -318,11 +324,11 @@ pub fn detect(text: &str) -> Option<Source> {
     } else if has(&k.proto_payload) {
         // The decoder tells GKE's Kubernetes API apart from other GCP services.
         Some(Source::GkeAudit)
-    } else if has(&k.involved_object) {
+    } else if has(&k.involved_object) || has(&k.regarding) {
         Some(Source::K8sEvent)
     } else if has(&k.event_source) || has(&k.records) || has(&k.detail_type) {
         Some(Source::CloudTrail)
-    } else if has(&k.operation_name) {
+    } else if has(&k.operation_name) || has(&k.log_s) {
         if has(&k.kube_audit) {
             Some(Source::AksAudit)
         } else {
@@ -389,9 +395,9 @@ pub fn decode_as<'a>(
         Source::DockerAuthz => one(docker_authz::decode(text)),
         Source::DockerDaemon => many(docker_daemon::decode(text, &mut state.docker_daemon, ctx)),
         Source::K8sAudit => one(k8s_audit::decode(text)),
-        Source::AksAudit => one(k8s_audit_aks::decode(text)),
+        Source::AksAudit => many(k8s_audit_aks::decode(text)),
         Source::GkeAudit | Source::GcpAudit => one(gcp_audit::decode(text)),
-        Source::K8sEvent => one(k8s_event::decode(text)),
+        Source::K8sEvent => many(k8s_event::decode(text)),
         Source::CloudTrail => many(aws_cloudtrail::decode(text)),
         Source::AzureActivity => one(azure_activity::decode(text)),
         Source::Auditd => many(auditd::decode(text, &mut state.auditd, ctx)),
