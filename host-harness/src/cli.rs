@@ -95,6 +95,31 @@ pub(crate) enum RulesCommand {
         #[arg(value_name = "DIR")]
         dir: PathBuf,
     },
+    /// Run the rule tests of a pack (tests/*.yml) and print which pass.
+    ///
+    /// Each test gives input lines (inline `input:` or `files:`) and the alerts they must
+    /// raise: `expect:` lists `{rule: <id>, count: N, fields: {...}}`, or `[]` for none.
+    /// A test passes when exactly those alerts are raised. Each test runs on a fresh
+    /// engine, the component unless --native. Exits 1 if any test fails.
+    Test {
+        /// The pack's root directory.
+        #[arg(value_name = "DIR")]
+        dir: PathBuf,
+    },
+    /// Show why a rule matched, or did not, on each record of a file.
+    ///
+    /// For every record: its source and action, each selection's verdict with the
+    /// normalized fields it read, and the condition's result; for a correlation rule,
+    /// the detection rules it references. A debugging aid: it always runs the native
+    /// engine (never the sandboxed component), with --rules or the built-in pack.
+    Explain {
+        /// The rule's id (or its title, for a rule without an id).
+        #[arg(value_name = "RULE")]
+        rule: String,
+        /// The records, as `replay` reads them (NDJSON, a JSON array, `-` for stdin).
+        #[arg(value_name = "FILE")]
+        file: PathBuf,
+    },
 }
 
 /// How alerts are written.

@@ -17,6 +17,8 @@ mod pack_dir;
 mod progress;
 mod replay;
 mod rules_check;
+mod rules_explain;
+mod rules_test;
 mod sandbox;
 mod stderr_tail;
 mod summary;
@@ -32,13 +34,18 @@ fn main() -> ExitCode {
     run(Cli::parse())
 }
 
-/// Exit status: 0 ok (alerts or not), 1 `rules check` found errors, 2 a fatal error
+/// Exit status: 0 ok (alerts or not), 1 `rules check` found errors or a `rules test`
+/// failed, 2 a fatal error
 /// (unreadable component or input, bad rule pack for `replay`). A closed stdout (`| head`)
 /// ends the run quietly with 0.
 fn run(cli: Cli) -> ExitCode {
     let result = match &cli.command {
         Command::Replay(args) => replay::run(&cli.global, args),
         Command::Rules(RulesCommand::Check { dir }) => rules_check::run(dir),
+        Command::Rules(RulesCommand::Test { dir }) => rules_test::run(&cli.global, dir),
+        Command::Rules(RulesCommand::Explain { rule, file }) => {
+            rules_explain::run(&cli.global, rule, file)
+        }
     };
     match result {
         Ok(code) => code,

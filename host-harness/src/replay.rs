@@ -98,7 +98,7 @@ pub(crate) fn run(global: &GlobalArgs, args: &ReplayArgs) -> Result<ExitCode> {
     })
 }
 
-fn engine_choice(global: &GlobalArgs) -> Result<EngineChoice> {
+pub(crate) fn engine_choice(global: &GlobalArgs) -> Result<EngineChoice> {
     if global.native {
         return Ok(EngineChoice::Native);
     }

@@ -11,6 +11,7 @@ use crate::api::{
 };
 use crate::decode::{self, Context, DecodeError, Decoded, DecodedRecord, StreamState};
 use crate::emit::{self, AlertInput};
+use crate::explain::Tracer;
 use crate::enrich::{ContainerTable, StateSnapshot};
 use crate::model::{Action, Event, Source};
 use crate::pack;
@@ -30,6 +31,8 @@ pub struct Detector {
     /// Event-time watermark: the latest event time seen, used for records without one.
     watermark_ns: i64,
     stats: Counters,
+    /// `explain`: sees every event about to be evaluated.
+    tracer: Option<Tracer>,
 }
 
 #[derive(Default)]
@@ -78,6 +81,7 @@ impl Detector {
             streams: StreamState::default(),
             watermark_ns: 0,
             stats: Counters::default(),
+            tracer: None,
         }
     }
 
@@ -87,6 +91,15 @@ impl Detector {
         self.rules = rules;
         self.info = info.clone();
         Ok(info)
+    }
+
+    pub(crate) fn rule_set(&self) -> &RuleSet {
+        &self.rules
+    }
+
+    /// Install (or remove) the tracer `explain` reads; returns the previous one.
+    pub(crate) fn set_tracer(&mut self, tracer: Option<Tracer>) -> Option<Tracer> {
+        std::mem::replace(&mut self.tracer, tracer)
     }
 
     pub fn pack_info(&self) -> &PackInfo {
@@ -320,6 +333,9 @@ impl Detector {
         out: &mut BatchResult,
     ) {
         let view = RuleEvent::new(event, raw);
+        if let Some(tracer) = &mut self.tracer {
+            tracer.observe(&self.rules, &view, index, line);
+        }
         let time_secs = event
             .time_ns
             .unwrap_or(self.watermark_ns)

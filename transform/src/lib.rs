@@ -18,6 +18,7 @@ pub mod decode;
 mod detector;
 mod emit;
 mod enrich;
+pub mod explain;
 pub mod framing;
 pub mod image_ref;
 pub mod model;
@@ -29,4 +30,5 @@ pub mod time;
 mod component;
 
 pub use detector::Detector;
+pub use explain::explain;
 pub use pack::{check_pack, default_pack};

@@ -72,6 +72,11 @@ impl RuleSet {
         }
     }
 
+    /// The compiled pack, for `explain`.
+    pub(crate) fn engine(&self) -> &CorrelationEngine {
+        &self.engine
+    }
+
     /// Detection and correlation results for one event at `time_secs` (event time).
     pub fn evaluate(&mut self, event: &RuleEvent<'_, '_>, time_secs: i64) -> Vec<EvaluationResult> {
         let logsource = &self.logsources[&event.event.source];
