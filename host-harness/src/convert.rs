@@ -187,6 +187,7 @@ pub(crate) fn stats_from_wit(s: wit::EngineStats) -> api::Stats {
         decoded: s.decoded,
         diagnostics: s.diagnostics,
         alerts: s.alerts,
+        alerts_suppressed: s.alerts_suppressed,
         per_source: s
             .per_source
             .into_iter()
@@ -194,6 +195,7 @@ pub(crate) fn stats_from_wit(s: wit::EngineStats) -> api::Stats {
             .collect(),
         containers_tracked: s.containers_tracked,
         state_evictions: s.state_evictions,
+        state_bytes: s.state_bytes,
     }
 }
 

@@ -161,9 +161,13 @@ pub struct Stats {
     pub decoded: u64,
     pub diagnostics: u64,
     pub alerts: u64,
+    /// Alerts dropped by a policy exception.
+    pub alerts_suppressed: u64,
     pub per_source: Vec<(Source, u64)>,
     pub containers_tracked: u64,
     pub state_evictions: u64,
+    /// Approximate bytes the container table holds.
+    pub state_bytes: u64,
 }
 
 mod source_name {

@@ -100,6 +100,7 @@ impl Guest for Component {
             decoded: s.decoded,
             diagnostics: s.diagnostics,
             alerts: s.alerts,
+            alerts_suppressed: s.alerts_suppressed,
             per_source: s
                 .per_source
                 .into_iter()
@@ -107,6 +108,7 @@ impl Guest for Component {
                 .collect(),
             containers_tracked: s.containers_tracked,
             state_evictions: s.state_evictions,
+            state_bytes: s.state_bytes,
         }
     }
 }

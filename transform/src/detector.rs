@@ -11,14 +11,28 @@ use crate::api::{
 };
 use crate::decode::{self, Context, DecodeError, Decoded, DecodedRecord, StreamState};
 use crate::emit::{self, AlertInput};
+use crate::enrich::{ContainerTable, Limits, StateSnapshot};
 use crate::explain::Tracer;
-use crate::enrich::{ContainerTable, StateSnapshot};
 use crate::model::{Action, Event, Source};
 use crate::pack;
-use crate::rules::{RuleEvent, RuleSet};
+use crate::policy::{Exception, Policy, glob};
+use crate::rules::{Derived, RuleEvent, RuleSet};
 
-/// Containers remembered at most (see `enrich::container_state`).
+/// Containers remembered at most, and their bytes (see `enrich::container_state`).
 const MAX_CONTAINERS: usize = 65_536;
+const MAX_STATE_BYTES: usize = 64 << 20;
+
+/// The state table's bounds, with the policy's learning period and lateness.
+fn state_limits(rules: &RuleSet) -> Limits {
+    let t = rules.policy().thresholds;
+    Limits {
+        max_entries: MAX_CONTAINERS,
+        max_bytes: MAX_STATE_BYTES,
+        learning_period_secs: t.learning_period_secs,
+        lateness_secs: t.lateness_secs,
+        ..Limits::default()
+    }
+}
 
 pub struct Detector {
     rules: RuleSet,
@@ -41,6 +55,8 @@ struct Counters {
     decoded: u64,
     diagnostics: u64,
     alerts: u64,
+    /// Alerts a policy exception dropped.
+    suppressed: u64,
     per_source: [u64; Source::ALL.len()],
 }
 
@@ -73,11 +89,12 @@ impl Detector {
     pub fn new() -> Self {
         let (rules, info) = pack::compile(&pack::default_pack())
             .unwrap_or_else(|errs| panic!("the built-in rule pack must compile: {errs:?}"));
+        let limits = state_limits(&rules);
         Detector {
             rules,
             info,
             options: Options::default(),
-            containers: ContainerTable::new(MAX_CONTAINERS),
+            containers: ContainerTable::new(limits),
             streams: StreamState::default(),
             watermark_ns: 0,
             stats: Counters::default(),
@@ -88,6 +105,7 @@ impl Detector {
     /// Replace the running pack with `files`, all or nothing.
     pub fn configure(&mut self, files: &[PackFile]) -> Result<PackInfo, Vec<Diagnostic>> {
         let (rules, info) = pack::compile(files)?;
+        self.containers.set_limits(state_limits(&rules));
         self.rules = rules;
         self.info = info.clone();
         Ok(info)
@@ -206,9 +224,11 @@ impl Detector {
             decoded: self.stats.decoded,
             diagnostics: self.stats.diagnostics,
             alerts: self.stats.alerts,
+            alerts_suppressed: self.stats.suppressed,
             per_source: Source::ALL.into_iter().zip(self.stats.per_source).collect(),
             containers_tracked: self.containers.len() as u64,
             state_evictions: self.containers.evictions(),
+            state_bytes: self.containers.bytes() as u64,
         }
     }
 
@@ -307,14 +327,18 @@ impl Detector {
             evaluate,
             ..
         } = decoded;
-        self.containers.apply(&mut event);
         match event.time_ns {
             Some(t) => self.watermark_ns = self.watermark_ns.max(t),
             None => event.time_ns = (self.watermark_ns > 0).then_some(self.watermark_ns),
         }
+        let now_s = event
+            .time_ns
+            .unwrap_or(self.watermark_ns)
+            .div_euclid(1_000_000_000);
+        let derived = self.containers.apply(&mut event, now_s);
         let line = at.line;
         if evaluate {
-            self.evaluate(at.index, &event, raw, &origin.file, line, out);
+            self.evaluate(at.index, &event, &derived, raw, &origin.file, line, out);
         }
         let enrichment = self
             .options
@@ -327,12 +351,14 @@ impl Detector {
         &mut self,
         index: usize,
         event: &Event<'_>,
+        derived: &Derived,
         raw: &str,
         file: &str,
         line: u32,
         out: &mut BatchResult,
     ) {
-        let view = RuleEvent::new(event, raw);
+        let policy = self.rules.policy();
+        let view = RuleEvent::new(event, raw, &policy, derived);
         if let Some(tracer) = &mut self.tracer {
             tracer.observe(&self.rules, &view, index, line);
         }
@@ -343,6 +369,10 @@ impl Detector {
         let results = self.rules.evaluate(&view, time_secs);
         for result in &results {
             let hit = self.rules.hit(result);
+            if excepted(&policy, &hit.rule_id, &view).is_some() {
+                self.stats.suppressed += 1;
+                continue;
+            }
             let mut matched = self.rules.matching_containers(&hit, &view);
             if matched.is_empty() {
                 matched = (0..event.containers.len()).collect();
@@ -386,6 +416,35 @@ impl Detector {
             });
             self.stats.alerts += 1;
         }
+    }
+}
+
+/// The policy exception that covers this alert, if any: every field it lists matches
+/// (globs; any element of a list field).
+fn excepted<'p>(
+    policy: &'p Policy,
+    rule_id: &str,
+    view: &RuleEvent<'_, '_>,
+) -> Option<&'p Exception> {
+    use rsigma_eval::Event as _;
+    policy.exceptions().iter().find(|ex| {
+        ex.rule == rule_id
+            && ex.when.iter().all(|(field, pattern)| {
+                view.get_field(field)
+                    .is_some_and(|v| value_matches(&v, pattern))
+            })
+    })
+}
+
+fn value_matches(value: &rsigma_eval::EventValue<'_>, pattern: &str) -> bool {
+    use rsigma_eval::EventValue as V;
+    match value {
+        V::Str(s) => glob(pattern, s),
+        V::Int(i) => glob(pattern, &i.to_string()),
+        V::Float(f) => glob(pattern, &f.to_string()),
+        V::Bool(b) => glob(pattern, if *b { "true" } else { "false" }),
+        V::Array(items) => items.iter().any(|v| value_matches(v, pattern)),
+        _ => false,
     }
 }
 

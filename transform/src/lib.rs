@@ -23,6 +23,7 @@ pub mod framing;
 pub mod image_ref;
 pub mod model;
 mod pack;
+mod policy;
 mod rules;
 pub mod time;
 

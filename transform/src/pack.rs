@@ -6,11 +6,18 @@
 //! the offending key or token in the document's text. Nothing is swapped in unless the
 //! whole pack compiled: the caller keeps the running pack on any error.
 
-use rsigma_eval::{CorrelationConfig, CorrelationEngine};
+use std::collections::HashMap;
+
+use rsigma_eval::pipeline::{Pipeline, Transformation, TransformationItem};
+use rsigma_eval::{CorrelationConfig, CorrelationEngine, RuleFieldSet};
 use rsigma_parser::{SigmaCollection, parse_sigma_yaml};
 
 use crate::api::{Diagnostic, PackFile, PackInfo, Severity};
-use crate::rules::RuleSet;
+use crate::policy::Policy;
+use crate::rules::{RuleSet, coverage};
+
+/// The policy of the built-in pack, also used by packs that bring none.
+const BUILT_IN_POLICY: &str = include_str!("../rules/policy.yml");
 
 /// The pack built into every engine: `transform/rules/`.
 pub fn default_pack() -> Vec<PackFile> {
@@ -27,6 +34,96 @@ pub fn default_pack() -> Vec<PackFile> {
 /// Compile `files` as a pack without running it: what `configure` would say.
 pub fn check_pack(files: &[PackFile]) -> Result<PackInfo, Vec<Diagnostic>> {
     compile(files).map(|(_, info)| info)
+}
+
+/// Whether a pack file is the pack's policy.
+fn is_policy_file(path: &str) -> bool {
+    let name = path.rsplit('/').next().unwrap_or(path);
+    matches!(name, "policy.yml" | "policy.yaml") && !path.split('/').any(|part| part == "tests")
+}
+
+/// The pack's policy: its `policy.yml`, or the built-in one when it has none.
+fn load_policy(files: &[PackFile], diagnostics: &mut Vec<Diagnostic>) -> Policy {
+    let mut policies = files.iter().filter(|f| is_policy_file(&f.path));
+    let Some(file) = policies.next() else {
+        return Policy::parse(BUILT_IN_POLICY).expect("the built-in policy parses");
+    };
+    for extra in policies {
+        diagnostics.push(error(
+            &extra.path,
+            (1, 1),
+            "policy.duplicate",
+            format!("a pack has one policy; {} is already it", file.path),
+        ));
+    }
+    match Policy::parse(&file.text) {
+        Ok(policy) => policy,
+        Err(errors) => {
+            diagnostics.extend(
+                errors
+                    .into_iter()
+                    .map(|e| error(&file.path, (e.line, e.column), "policy.parse", e.message)),
+            );
+            Policy::default()
+        }
+    }
+}
+
+/// The pipeline that expands `%name%` placeholders with the policy's lists.
+fn policy_pipeline(policy: &Policy) -> Pipeline {
+    let vars: HashMap<String, Vec<String>> = policy
+        .vars()
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v))
+        .collect();
+    Pipeline {
+        name: "crowsnest policy".into(),
+        priority: 0,
+        vars,
+        transformations: vec![TransformationItem {
+            id: Some("policy-placeholders".into()),
+            transformation: Transformation::ValuePlaceholders,
+            rule_conditions: Vec::new(),
+            rule_cond_expr: None,
+            detection_item_conditions: Vec::new(),
+            field_name_conditions: Vec::new(),
+            field_name_cond_not: false,
+        }],
+        finalizers: Vec::new(),
+        source_refs: Vec::new(),
+    }
+}
+
+/// `%name%` placeholders in a document that the policy does not define: left alone they
+/// would match only the literal text, silently.
+fn unknown_placeholders(doc: &Document<'_>, known: &[&str]) -> Vec<((u32, u32), String)> {
+    let mut out = Vec::new();
+    for (i, line) in doc.text.lines().enumerate() {
+        let trimmed = line.trim_start();
+        if trimmed.starts_with('#') {
+            continue;
+        }
+        let mut rest = line;
+        let mut offset = 0;
+        while let Some(start) = rest.find('%') {
+            let after = &rest[start + 1..];
+            let Some(end) = after.find('%') else { break };
+            let name = &after[..end];
+            let is_name = !name.is_empty()
+                && name
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.');
+            if is_name && !known.contains(&name) {
+                let line_no = doc.first_line + u32::try_from(i).unwrap_or(0);
+                let col = u32::try_from(offset + start).unwrap_or(0) + 1;
+                out.push(((line_no, col), name.to_string()));
+            }
+            let consumed = start + 1 + end + 1;
+            offset += consumed;
+            rest = &rest[consumed..];
+        }
+    }
+    out
 }
 
 /// Whether a pack file holds Sigma rules (as opposed to policy or rule tests).
@@ -154,10 +251,61 @@ fn error(file: &str, (line, column): (u32, u32), code: &str, message: String) ->
     }
 }
 
+/// A warning for every field a document's rules read that no source they see provides:
+/// such a selection can never match.
+fn field_warnings(
+    path: &str,
+    doc: &Document<'_>,
+    collection: &SigmaCollection,
+    warnings: &mut Vec<Diagnostic>,
+) {
+    let mut sources: Vec<_> = collection
+        .rules
+        .iter()
+        .flat_map(|r| coverage::sources_for(&r.logsource))
+        .collect();
+    if sources.is_empty() {
+        return;
+    }
+    sources.sort();
+    sources.dedup();
+    let fields = RuleFieldSet::collect(collection, &[], false);
+    for (field, origin) in fields.iter() {
+        if coverage::provided(field, &sources) {
+            continue;
+        }
+        let rules: Vec<&str> = origin.rule_titles.iter().map(String::as_str).collect();
+        let (line, column) = find(doc, &format!("{field}:"))
+            .or_else(|| find(doc, &format!("{field}|")))
+            .or_else(|| find(doc, field))
+            .unwrap_or((doc.first_line, 1));
+        warnings.push(Diagnostic {
+            severity: Severity::Warning,
+            code: "rule.field-unprovided".into(),
+            message: format!(
+                "field `{field}` is provided by no source this rule sees ({}); '{}' cannot match on it",
+                sources
+                    .iter()
+                    .map(|s| s.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                rules.join("', '")
+            ),
+            file: path.to_string(),
+            line,
+            column,
+        });
+    }
+}
+
 /// Parse and compile a whole pack. `Err` carries every error found, not just the first.
 pub(crate) fn compile(files: &[PackFile]) -> Result<(RuleSet, PackInfo), Vec<Diagnostic>> {
     let mut diagnostics = Vec::new();
+    let mut warnings = Vec::new();
+    let policy = load_policy(files, &mut diagnostics);
+    let known: Vec<&str> = policy.vars().into_iter().map(|(k, _)| k).collect();
     let mut engine = CorrelationEngine::new(CorrelationConfig::default());
+    engine.add_pipeline(policy_pipeline(&policy));
     let (mut rules, mut correlations) = (0u32, 0u32);
     // Correlations reference rules by id or name, possibly in other files: add every
     // detection rule first, then every correlation.
@@ -165,6 +313,17 @@ pub(crate) fn compile(files: &[PackFile]) -> Result<(RuleSet, PackInfo), Vec<Dia
 
     for file in files.iter().filter(|f| is_rule_file(&f.path)) {
         for doc in documents(&file.text) {
+            for (at, name) in unknown_placeholders(&doc, &known) {
+                diagnostics.push(error(
+                    &file.path,
+                    at,
+                    "rule.placeholder",
+                    format!(
+                        "placeholder `%{name}%` is not defined by the policy (known: {})",
+                        known.join(", ")
+                    ),
+                ));
+            }
             let collection: SigmaCollection = match parse_sigma_yaml(doc.text) {
                 Ok(c) => c,
                 Err(e) => {
@@ -186,6 +345,7 @@ pub(crate) fn compile(files: &[PackFile]) -> Result<(RuleSet, PackInfo), Vec<Dia
                     message.clone(),
                 ));
             }
+            field_warnings(&file.path, &doc, &collection, &mut warnings);
             for rule in &collection.rules {
                 match engine.add_rule(rule) {
                     Ok(()) => rules += 1,
@@ -251,9 +411,9 @@ pub(crate) fn compile(files: &[PackFile]) -> Result<(RuleSet, PackInfo), Vec<Dia
     let info = PackInfo {
         rules,
         correlations,
-        warnings: Vec::new(),
+        warnings,
     };
-    Ok((RuleSet::new(engine), info))
+    Ok((RuleSet::new(engine, policy), info))
 }
 
 #[cfg(test)]
@@ -317,5 +477,44 @@ mod tests {
         assert!(!is_rule_file("policy.yml"));
         assert!(!is_rule_file("tests/privileged.yml"));
         assert!(!is_rule_file("README.md"));
+        assert!(is_policy_file("policy.yml"));
+        assert!(!is_policy_file("tests/policy.yml"));
+    }
+
+    #[test]
+    fn placeholders_expand_from_the_policy() {
+        let rule = "title: Unapproved registry\nid: r1\nlogsource:\n  category: container\ndetection:\n  ok:\n    container.image.registry|expand: '%approved_registries%'\n  condition: not ok\nlevel: low\n";
+        let policy = "registries:\n  approved: [registry.example.com, '*.azurecr.io']\n";
+        let mut files = pack("r.yml", rule);
+        files.extend(pack("policy.yml", policy));
+        let (rules, _) = compile(&files).expect("compiles");
+        let rule = &rules.engine_rules()[0];
+        let text = format!("{rule:?}");
+        assert!(text.contains("registry.example.com"), "{text}");
+        assert!(!text.contains("%approved_registries%"), "{text}");
+    }
+
+    #[test]
+    fn an_unknown_placeholder_is_an_error_at_its_place() {
+        let rule = GOOD.replace(
+            "container.privileged: true",
+            "container.image.registry: '%aproved_registries%'",
+        );
+        let errs = compile(&pack("x.yml", &rule)).err().expect("rejected");
+        assert_eq!(errs[0].code, "rule.placeholder");
+        assert_eq!((errs[0].line, errs[0].column), (7, 32), "{}", errs[0]);
+    }
+
+    #[test]
+    fn a_bad_policy_rejects_the_pack_with_its_location() {
+        let mut files = pack("good.yml", GOOD);
+        files.extend(pack(
+            "policy.yml",
+            "egress:\n  allow_cidrs: [300.0.0.0/8]\n",
+        ));
+        let errs = compile(&files).err().expect("rejected");
+        assert_eq!(errs[0].file, "policy.yml");
+        assert_eq!(errs[0].code, "policy.parse");
+        assert_eq!(errs[0].line, 2);
     }
 }

@@ -3,4 +3,4 @@
 
 mod container_state;
 
-pub(crate) use container_state::{ContainerTable, StateSnapshot};
+pub(crate) use container_state::{ContainerTable, Limits, StateSnapshot};

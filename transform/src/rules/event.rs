@@ -18,6 +18,54 @@ use serde_json::Value;
 use super::raw_path;
 use crate::emit;
 use crate::model::{Container, Event};
+use crate::policy::Policy;
+
+/// What the engine's state knows about an event beyond the event itself; the
+/// `crowsnest.*` fields that need history. `None` means "not known", never "no".
+#[derive(Debug, Clone, Default, PartialEq)]
+pub(crate) struct Derived {
+    /// On a start: how long the container had been stopped, in seconds.
+    pub stopped_for_secs: Option<i64>,
+    /// On a process or network event: seconds since its container started or was created.
+    pub since_start_secs: Option<i64>,
+    /// Whether this is the first process or connection seen from its container.
+    pub first_action: Option<bool>,
+    /// Who created the container, from state.
+    pub created_by: Option<String>,
+    /// First sighting of the image, its registry, the principal (after the learning period).
+    pub image_first_seen: Option<bool>,
+    pub registry_first_seen: Option<bool>,
+    pub principal_first_seen: Option<bool>,
+}
+
+/// Derived fields a rule can read, answered from the policy and the engine's state.
+pub(crate) const DERIVED_FIELDS: &[&str] = &[
+    "crowsnest.image.approved",
+    "crowsnest.image.latest",
+    "crowsnest.image.unpinned",
+    "crowsnest.registry.approved",
+    "crowsnest.principal.admin",
+    "crowsnest.principal.system_controller",
+    "crowsnest.principal.approved",
+    "crowsnest.namespace.system",
+    "crowsnest.namespace.sensitive",
+    "crowsnest.mount.sensitive",
+    "crowsnest.cap.dangerous",
+    "crowsnest.container.root",
+    "crowsnest.entrypoint.persistence",
+    "crowsnest.host.ci",
+    "crowsnest.host.registry_expected",
+    "crowsnest.host.entrypoint_expected",
+    "crowsnest.egress.allowed",
+    "crowsnest.time.in_window",
+    "crowsnest.container.stopped_for",
+    "crowsnest.container.since_start",
+    "crowsnest.container.first_action",
+    "crowsnest.container.created_by",
+    "crowsnest.image.first_seen",
+    "crowsnest.registry.first_seen",
+    "crowsnest.principal.first_seen",
+];
 
 /// Every normalized field name a rule can use, for load-time checks and docs.
 pub(crate) const FIELDS: &[&str] = &[
@@ -100,22 +148,147 @@ pub(crate) struct RuleEvent<'e, 'a> {
     pub raw: &'e str,
     /// Restrict `container.*` fields to one container.
     pub focus: Option<usize>,
+    pub policy: &'e Policy,
+    pub derived: &'e Derived,
 }
 
 impl<'e, 'a> RuleEvent<'e, 'a> {
-    pub fn new(event: &'e Event<'a>, raw: &'e str) -> Self {
+    pub fn new(
+        event: &'e Event<'a>,
+        raw: &'e str,
+        policy: &'e Policy,
+        derived: &'e Derived,
+    ) -> Self {
         RuleEvent {
             event,
             raw,
             focus: None,
+            policy,
+            derived,
         }
     }
 
     pub fn focused(&self, index: usize) -> Self {
         RuleEvent {
-            event: self.event,
-            raw: self.raw,
             focus: Some(index),
+            ..*self
+        }
+    }
+
+    /// A per-container judgement: a bool per container (any-match, like `container.*`),
+    /// absent when no container could be judged.
+    fn per_container(
+        &self,
+        judge: impl Fn(&Container<'_>) -> Option<bool>,
+    ) -> Option<EventValue<'e>> {
+        let mut values: Vec<EventValue<'e>> = self
+            .containers()
+            .iter()
+            .filter_map(&judge)
+            .map(EventValue::Bool)
+            .collect();
+        match values.len() {
+            0 => None,
+            1 => values.pop(),
+            _ => Some(EventValue::Array(values)),
+        }
+    }
+
+    fn derived_field(&self, field: &str) -> Option<EventValue<'e>> {
+        let e = self.event;
+        let p = self.policy;
+        let d = self.derived;
+        let b = |v: bool| Some(EventValue::Bool(v));
+        let int = |v: Option<i64>| v.map(EventValue::Int);
+        let namespace = e.workload.as_ref().and_then(|w| w.namespace.as_deref());
+        match field {
+            "image.approved" => {
+                self.per_container(|c| c.image.as_ref().map(|i| p.image_approved(i)))
+            }
+            "image.latest" => self.per_container(|c| {
+                c.image.as_ref().map(|i| {
+                    i.digest.is_none()
+                        && i.tag
+                            .as_deref()
+                            .is_none_or(|t| t.eq_ignore_ascii_case("latest"))
+                })
+            }),
+            "image.unpinned" => {
+                self.per_container(|c| c.image.as_ref().map(|i| i.digest.is_none()))
+            }
+            "registry.approved" => {
+                self.per_container(|c| c.image.as_ref().map(|i| p.registry_approved(i)))
+            }
+            "principal.admin" => e.principal.as_ref().and_then(|pr| b(p.is_admin(pr))),
+            "principal.system_controller" => e
+                .principal
+                .as_ref()
+                .and_then(|pr| b(p.is_system_controller(pr))),
+            "principal.approved" => {
+                let scope = namespace.or(e.cluster.as_deref())?;
+                e.principal
+                    .as_ref()
+                    .and_then(|pr| b(p.principal_approved_for(scope, pr)))
+            }
+            "namespace.system" => namespace.and_then(|ns| b(p.namespace_system(ns))),
+            "namespace.sensitive" => namespace.and_then(|ns| b(p.namespace_sensitive(ns))),
+            "mount.sensitive" => self.per_container(|c| {
+                let mounts = &c.security.host_mounts;
+                (!c.security.is_unknown())
+                    .then(|| mounts.iter().any(|m| p.mount_sensitive(&m.host_path)))
+            }),
+            "cap.dangerous" => self.per_container(|c| {
+                (!c.security.is_unknown())
+                    .then(|| c.security.cap_add.iter().any(|cap| p.cap_dangerous(cap)))
+            }),
+            "container.root" => self.per_container(|c| {
+                (!c.security.is_unknown()).then(|| {
+                    c.security.user.as_deref().is_none_or(|u| {
+                        let user = u.split(':').next().unwrap_or(u);
+                        user == "0" || user.eq_ignore_ascii_case("root")
+                    })
+                })
+            }),
+            "entrypoint.persistence" => self.per_container(|c| {
+                let s = &c.security;
+                let words: Vec<&str> = s
+                    .entrypoint
+                    .iter()
+                    .chain(s.command.iter())
+                    .flatten()
+                    .map(|w| w.as_ref())
+                    .collect();
+                (!words.is_empty()).then(|| p.persistence_in(&words.join(" ")).is_some())
+            }),
+            "host.ci" => e.host.as_deref().and_then(|h| b(p.host_is_ci(h))),
+            "host.registry_expected" => {
+                self.per_container(|c| c.image.as_ref().map(|i| p.registry_expected_on_ci(i)))
+            }
+            "host.entrypoint_expected" => self.per_container(|c| {
+                c.security
+                    .entrypoint
+                    .as_ref()
+                    .map(|ep| p.entrypoint_expected_on_ci(&ep.join(" ")))
+            }),
+            "egress.allowed" => {
+                let n = e.network.as_ref()?;
+                if n.dst_ip.is_none() && n.domain.is_none() {
+                    return None;
+                }
+                b(p.egress_allowed(n.dst_ip.as_deref(), n.domain.as_deref()))
+            }
+            "time.in_window" => e.time_ns.and_then(|t| b(p.inside_window(t))),
+            "container.stopped_for" => int(d.stopped_for_secs),
+            "container.since_start" => int(d.since_start_secs),
+            "container.first_action" => d.first_action.map(EventValue::Bool),
+            "container.created_by" => d
+                .created_by
+                .as_deref()
+                .map(|v| EventValue::Str(Cow::Borrowed(v))),
+            "image.first_seen" => d.image_first_seen.map(EventValue::Bool),
+            "registry.first_seen" => d.registry_first_seen.map(EventValue::Bool),
+            "principal.first_seen" => d.principal_first_seen.map(EventValue::Bool),
+            _ => None,
         }
     }
 
@@ -214,6 +387,9 @@ fn push_container_field<'e>(c: &'e Container<'_>, field: &str, out: &mut Vec<Eve
 impl SigmaEvent for RuleEvent<'_, '_> {
     fn get_field(&self, path: &str) -> Option<EventValue<'_>> {
         let e = self.event;
+        if let Some(field) = path.strip_prefix("crowsnest.") {
+            return self.derived_field(field);
+        }
         if let Some(field) = path.strip_prefix("container.") {
             if let Some(v) = self.container_field(field) {
                 return Some(v);
@@ -401,6 +577,12 @@ mod tests {
     fn every_field_is_documented() {
         let doc = include_str!("../../../docs/fields.md");
         for field in FIELDS {
+            assert!(
+                doc.contains(&format!("`{field}`")),
+                "docs/fields.md does not list `{field}`"
+            );
+        }
+        for field in DERIVED_FIELDS {
             assert!(
                 doc.contains(&format!("`{field}`")),
                 "docs/fields.md does not list `{field}`"

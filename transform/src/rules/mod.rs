@@ -5,17 +5,20 @@
 //! conflicts. crowsnest's own rules read normalized fields and say only
 //! `category: container`, so they run on every source.
 
+pub(crate) mod coverage;
 mod event;
 mod raw_path;
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use rsigma_eval::{CorrelationEngine, CorrelationSnapshot, EvaluationResult, evaluate_rule};
 use rsigma_parser::LogSource;
 
-pub(crate) use event::RuleEvent;
+pub(crate) use event::{Derived, RuleEvent};
 
 use crate::model::Source;
+use crate::policy::Policy;
 
 /// A compiled pack, ready to evaluate.
 pub(crate) struct RuleSet {
@@ -23,6 +26,8 @@ pub(crate) struct RuleSet {
     /// Rule id (or title when a rule has no id) to its index in the engine's rules.
     by_key: HashMap<String, usize>,
     logsources: HashMap<Source, LogSource>,
+    /// Shared so an event's view can hold it while the engine evaluates mutably.
+    policy: Arc<Policy>,
 }
 
 /// What a match says about itself, read from the rule's metadata.
@@ -45,7 +50,7 @@ fn rule_key(id: Option<&str>, title: &str) -> String {
 }
 
 impl RuleSet {
-    pub fn new(engine: CorrelationEngine) -> Self {
+    pub fn new(engine: CorrelationEngine, policy: Policy) -> Self {
         let by_key = engine
             .engine()
             .rules()
@@ -69,7 +74,19 @@ impl RuleSet {
             engine,
             by_key,
             logsources,
+            policy: Arc::new(policy),
         }
+    }
+
+    /// The pack's policy, which derived fields and exceptions consult.
+    pub fn policy(&self) -> Arc<Policy> {
+        Arc::clone(&self.policy)
+    }
+
+    /// The compiled detection rules, in pack order.
+    #[cfg(test)]
+    pub fn engine_rules(&self) -> &[rsigma_eval::CompiledRule] {
+        self.engine.engine().rules()
     }
 
     /// The compiled pack, for `explain`.
