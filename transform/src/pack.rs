@@ -10,7 +10,9 @@ use std::collections::HashMap;
 
 use rsigma_eval::pipeline::{Pipeline, Transformation, TransformationItem};
 use rsigma_eval::{CorrelationConfig, CorrelationEngine, RuleFieldSet};
-use rsigma_parser::{SigmaCollection, parse_sigma_yaml};
+use rsigma_parser::{
+    Detection, Modifier, SigmaCollection, SigmaRule, SigmaValue, parse_sigma_yaml,
+};
 
 use crate::api::{Diagnostic, PackFile, PackInfo, Severity};
 use crate::policy::Policy;
@@ -298,6 +300,78 @@ fn field_warnings(
     }
 }
 
+/// The longest regular expression a rule may hold, in bytes: the `regex` crate bounds
+/// matching time, but a huge pattern still costs memory and compile time on every
+/// reload inside a sandbox with a memory cap.
+const MAX_REGEX_BYTES: usize = 4096;
+/// The most values one detection item may list (an allow-list belongs in the policy).
+const MAX_VALUES_PER_ITEM: usize = 10_000;
+
+/// Rules too costly to run in a pipeline: a regex over the size limit, a value list past
+/// the item limit. Errors, located at the field they are on.
+fn cost_errors(path: &str, doc: &Document<'_>, rule: &SigmaRule, out: &mut Vec<Diagnostic>) {
+    fn walk(d: &Detection, found: &mut Vec<(String, String)>) {
+        match d {
+            Detection::AllOf(items) => {
+                for item in items {
+                    let field = item.field.name.clone().unwrap_or_default();
+                    if item.values.len() > MAX_VALUES_PER_ITEM {
+                        found.push((
+                            field.clone(),
+                            format!(
+                                "{} values in one item (limit {MAX_VALUES_PER_ITEM}); move the list into policy.yml",
+                                item.values.len()
+                            ),
+                        ));
+                    }
+                    if item.field.modifiers.contains(&Modifier::Re) {
+                        for v in &item.values {
+                            if let SigmaValue::String(s) = v
+                                && s.original.len() > MAX_REGEX_BYTES
+                            {
+                                found.push((
+                                    field.clone(),
+                                    format!(
+                                        "a regular expression of {} bytes (limit {MAX_REGEX_BYTES})",
+                                        s.original.len()
+                                    ),
+                                ));
+                            }
+                        }
+                    }
+                }
+            }
+            Detection::AnyOf(subs) => subs.iter().for_each(|s| walk(s, found)),
+            Detection::Keywords(values) => {
+                if values.len() > MAX_VALUES_PER_ITEM {
+                    found.push((
+                        String::new(),
+                        format!("{} keywords (limit {MAX_VALUES_PER_ITEM})", values.len()),
+                    ));
+                }
+            }
+            _ => {}
+        }
+    }
+    let mut found = Vec::new();
+    for detection in rule.detection.named.values() {
+        walk(detection, &mut found);
+    }
+    for (field, message) in found {
+        let at = if field.is_empty() {
+            find(doc, "detection:")
+        } else {
+            find(doc, &format!("{field}|")).or_else(|| find(doc, &field))
+        };
+        out.push(error(
+            path,
+            at.unwrap_or((doc.first_line, 1)),
+            "rule.too-costly",
+            format!("rule '{}': {message}", rule.title),
+        ));
+    }
+}
+
 /// Parse and compile a whole pack. `Err` carries every error found, not just the first.
 pub(crate) fn compile(files: &[PackFile]) -> Result<(RuleSet, PackInfo), Vec<Diagnostic>> {
     let mut diagnostics = Vec::new();
@@ -347,6 +421,7 @@ pub(crate) fn compile(files: &[PackFile]) -> Result<(RuleSet, PackInfo), Vec<Dia
             }
             field_warnings(&file.path, &doc, &collection, &mut warnings);
             for rule in &collection.rules {
+                cost_errors(&file.path, &doc, rule, &mut diagnostics);
                 match engine.add_rule(rule) {
                     Ok(()) => rules += 1,
                     Err(e) => {
@@ -503,6 +578,29 @@ mod tests {
         let errs = compile(&pack("x.yml", &rule)).err().expect("rejected");
         assert_eq!(errs[0].code, "rule.placeholder");
         assert_eq!((errs[0].line, errs[0].column), (7, 32), "{}", errs[0]);
+    }
+
+    #[test]
+    fn a_huge_regex_is_rejected_as_too_costly() {
+        let pattern = "a".repeat(MAX_REGEX_BYTES + 1);
+        let rule = GOOD.replace(
+            "container.privileged: true",
+            &format!("container.image|re: '{pattern}'"),
+        );
+        let errs = compile(&pack("x.yml", &rule)).err().expect("rejected");
+        assert_eq!(errs[0].code, "rule.too-costly", "{errs:?}");
+        assert_eq!((errs[0].line, errs[0].column), (7, 5), "{}", errs[0]);
+    }
+
+    #[test]
+    fn a_field_no_source_provides_is_a_warning_at_the_field() {
+        let rule = "title: Bare apiGroup\nid: w1\nlogsource:\n  product: kubernetes\n  service: audit\ndetection:\n  sel:\n    apiGroup: rbac.authorization.k8s.io\n    verb: create\n  condition: sel\nlevel: low\n";
+        let (_, info) = compile(&pack("w.yml", rule)).expect("compiles");
+        assert_eq!(info.warnings.len(), 1, "{:?}", info.warnings);
+        let w = &info.warnings[0];
+        assert_eq!(w.code, "rule.field-unprovided");
+        assert_eq!((w.line, w.column), (8, 5), "{w}");
+        assert!(w.message.contains("`apiGroup`"), "{w}");
     }
 
     #[test]
