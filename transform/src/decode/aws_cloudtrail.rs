@@ -637,6 +637,9 @@ fn task_definition_containers<'a>(
         .collect()
 }
 
+/// An ECR image id: its tag and its digest, either of which may be missing.
+type TagAndDigest<'a> = (Option<Cow<'a, str>>, Option<Cow<'a, str>>);
+
 /// The image an ECR call names, as a pull would write it:
 /// `<registry id>.dkr.ecr.<region>.amazonaws.com/<repository>[:tag][@digest]`.
 fn ecr_images<'a>(
@@ -653,7 +656,7 @@ fn ecr_images<'a>(
         (Some(id), Some(region)) => format!("{id}.dkr.ecr.{region}.amazonaws.com/"),
         _ => String::new(),
     };
-    let mut ids: Vec<(Option<Cow<'a, str>>, Option<Cow<'a, str>>)> = request
+    let mut ids: Vec<TagAndDigest<'a>> = request
         .image_ids
         .into_iter()
         .flatten()
