@@ -79,7 +79,8 @@ struct RawK8sAudit<'a> {
     user_agent: Option<Str<'a>>,
     #[serde(borrow)]
     object_ref: Option<RawObjectRef<'a>>,
-    response_status: Option<RawStatus>,
+    #[serde(borrow)]
+    response_status: Option<RawStatus<'a>>,
     /// For `patch` this is the patch document (strategic merge, JSON merge, JSON patch
     /// or apply), not the object.
     #[serde(borrow)]
@@ -134,8 +135,11 @@ struct RawObjectRef<'a> {
 }
 
 #[derive(Deserialize)]
-struct RawStatus {
+struct RawStatus<'a> {
     code: Option<i64>,
+    /// `Forbidden`, `NotFound`, `AlreadyExists`, ... on failures.
+    #[serde(borrow)]
+    reason: Option<Str<'a>>,
 }
 
 /// A request or response body, when only its identity is wanted.
@@ -556,10 +560,13 @@ pub(crate) fn decode(text: &str) -> Result<Decoded<'_>, DecodeError> {
     .flatten()
     .find_map(|t| parse_rfc3339_ns(&t.0));
     event.request_id = Some(raw.audit_id.0);
-    event.response_code = raw
-        .response_status
-        .and_then(|s| s.code)
-        .and_then(|c| u16::try_from(c).ok());
+    if let Some(status) = raw.response_status {
+        event.response_code = status.code.and_then(|c| u16::try_from(c).ok());
+        // A failed request: the status reason, else the code.
+        if let Some(code) = status.code.filter(|&c| c >= 400) {
+            event.error = non_empty(status.reason).or(Some(Cow::Owned(code.to_string())));
+        }
+    }
     event.principal = principal(raw.user, raw.source_ip, raw.user_agent);
     let known = target.known;
     let containers = std::mem::take(&mut object.containers);
@@ -2289,6 +2296,7 @@ mod tests {
         ));
         let event = decode_ok(&text).event;
         assert_eq!(by_name(&event, "a").security.privileged, Some(true));
+        assert_eq!(event.error.as_deref(), Some("403"));
         assert_eq!(event.workload.unwrap().name.as_deref(), Some("p-"));
     }
 
