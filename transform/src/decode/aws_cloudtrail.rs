@@ -737,7 +737,7 @@ fn exec_process(command: Cow<'_, str>) -> Process<'_> {
 
 /// A capability as Docker and Kubernetes write it: upper case, no `CAP_` prefix.
 pub(super) fn capability(cap: Cow<'_, str>) -> Cow<'_, str> {
-    let has_prefix = cap.len() > 4 && cap[..4].eq_ignore_ascii_case("CAP_");
+    let has_prefix = cap.len() > 4 && cap.get(..4).is_some_and(|p| p.eq_ignore_ascii_case("CAP_"));
     if !has_prefix && !cap.bytes().any(|b| b.is_ascii_lowercase()) {
         return cap;
     }
@@ -1069,5 +1069,7 @@ mod tests {
         assert_eq!(capability(Cow::Borrowed("CAP_SYS_PTRACE")), "SYS_PTRACE");
         assert_eq!(capability(Cow::Borrowed("net_admin")), "NET_ADMIN");
         assert_eq!(capability(Cow::Borrowed("CAP_")), "CAP_");
+        // Not a character boundary at byte 4: no slicing panic.
+        assert_eq!(capability(Cow::Borrowed("abcé_x")), "ABCé_X");
     }
 }
