@@ -113,8 +113,10 @@ struct Syscall {
 #[derive(Default, Clone)]
 struct Arg {
     bytes: Vec<u8>,
-    /// `aN_len`: the length of a split argument, in bytes before encoding.
+    /// `aN_len`: the length of a split argument, counted before or after hex encoding.
     expected: Option<usize>,
+    /// Whether its chunks were hex (`aN_len` may then count hex digits).
+    hex: bool,
     seen: bool,
 }
 
@@ -652,6 +654,7 @@ fn absorb_execve(group: &mut Group, record: &Record<'_>) -> Result<(), DecodeErr
             }
             ArgKey::Whole(_) | ArgKey::Chunk(_) => {
                 arg.seen = true;
+                arg.hex |= matches!(value, Value::Bare(_));
                 if let Some(bytes) = value.bytes()
                     && group.arg_bytes < MAX_ARG_BYTES
                 {

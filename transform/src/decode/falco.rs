@@ -363,7 +363,11 @@ fn syscall_alert<'a>(f: &Fields<'a>, source: Option<Cow<'a, str>>) -> Event<'a> 
     let login_user = text(&f.loginname)
         .or_else(|| text(&f.loginuid).filter(|u| !UNSET_IDS.contains(&u.as_ref())));
     let user = text(&f.user_name).or_else(|| text(&f.user_uid));
-    if let Some(name) = login_user.clone().or_else(|| user.clone()) {
+    if let Some(name) = login_user
+        .clone()
+        .or_else(|| user.clone())
+        .filter(|_| action != Action::ContainerStart)
+    {
         event.principal = Some(Principal {
             name,
             uid: text(&f.loginuid)
@@ -400,7 +404,9 @@ fn syscall_alert<'a>(f: &Fields<'a>, source: Option<Cow<'a, str>>) -> Event<'a> 
             .collect(),
         ..Process::default()
     };
-    if process != Process::default() {
+    // A `container` event has no process of its own: Falco fills `proc.cmdline` with
+    // `container:<id>` and the user fields with the runtime's.
+    if process != Process::default() && action != Action::ContainerStart {
         event.process = Some(process);
     }
     event.network = network(f);
@@ -667,6 +673,7 @@ mod tests {
             .map(|m| (&*m.host_path, m.read_only))
             .collect();
         assert_eq!(mounts, [("/var/run/docker.sock", false), ("/", true)]);
+        assert!(event.process.is_none() && event.principal.is_none());
     }
 
     #[test]

@@ -303,9 +303,10 @@ fn read_process<'a>(
             ParentProcess {
                 pid: number(&p.pid),
                 name: binary.as_ref().map(|b| basename(b)),
-                command_line: binary.as_ref().map(|b| match &arguments {
-                    Some(a) => Cow::Owned(format!("{b} {a}")),
-                    None => b.clone(),
+                command_line: binary.as_ref().map(|b| {
+                    let mut argv = vec![b.clone()];
+                    argv.extend(arguments.as_ref().map(split_words).unwrap_or_default());
+                    Cow::Owned(join(&argv))
                 }),
                 executable: binary,
             }
