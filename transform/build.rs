@@ -47,4 +47,11 @@ fn main() {
     let out =
         PathBuf::from(env::var("OUT_DIR").expect("cargo sets OUT_DIR")).join("default_pack.rs");
     fs::write(out, code).expect("write default_pack.rs");
+
+    // The Fluent Bit module (wasm32-wasip1) exports the allocator its own code uses, so
+    // the host copies records into memory the module manages; see src/fluent_bit.rs.
+    if env::var("TARGET").as_deref() == Ok("wasm32-wasip1") {
+        println!("cargo:rustc-cdylib-link-arg=--export=malloc");
+        println!("cargo:rustc-cdylib-link-arg=--export=free");
+    }
 }

@@ -188,6 +188,75 @@ pub fn parse_ndjson(text: &str) -> Vec<Value> {
         .collect()
 }
 
+/// One input as `crowsnest replay <dir>` reads it: its name (the path as replay shows
+/// it) and its records, framed by the same code, with the line each starts on.
+pub struct FramedInput {
+    pub file: String,
+    pub records: Vec<(u32, Vec<u8>)>,
+}
+
+/// The inputs `crowsnest replay <dir>` reads, in its order (names sorted at each level,
+/// recursively, hidden entries skipped, `*.ndjson`, `*.jsonl`, `*.json`, `*.log`,
+/// optionally `.gz`), each framed into records. Panics on a framing error: the
+/// samples have none.
+pub fn replay_inputs(dir: &Path) -> Vec<FramedInput> {
+    log_files(dir)
+        .into_iter()
+        .map(|path| {
+            let file = path.display().to_string();
+            let bytes = read_log(&path);
+            let records = crowsnest_transform::framing::frames(&bytes)
+                .map(|frame| {
+                    let frame = frame.unwrap_or_else(|e| panic!("{file}: {e}"));
+                    (frame.line, frame.record.into_owned())
+                })
+                .collect();
+            FramedInput { file, records }
+        })
+        .collect()
+}
+
+fn log_files(dir: &Path) -> Vec<PathBuf> {
+    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .map(|e| e.unwrap().path())
+        .filter(|p| !p.file_name().unwrap().to_string_lossy().starts_with('.'))
+        .collect();
+    entries.sort();
+    let mut files = Vec::new();
+    for path in entries {
+        if std::fs::symlink_metadata(&path).unwrap().is_dir() {
+            files.extend(log_files(&path));
+            continue;
+        }
+        let name = path.file_name().unwrap().to_string_lossy().to_lowercase();
+        let name = name.strip_suffix(".gz").unwrap_or(&name);
+        if [".ndjson", ".jsonl", ".json", ".log"]
+            .iter()
+            .any(|ext| name.ends_with(ext))
+        {
+            files.push(path);
+        }
+    }
+    files
+}
+
+fn read_log(path: &Path) -> Vec<u8> {
+    let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    if path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("gz"))
+    {
+        let mut out = Vec::new();
+        flate2::read::MultiGzDecoder::new(&bytes[..])
+            .read_to_end(&mut out)
+            .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        out
+    } else {
+        bytes
+    }
+}
+
 /// A scratch directory under the target directory, removed when dropped.
 pub struct TempDir(PathBuf);
 
@@ -275,31 +344,73 @@ pub fn with_label_value(record: &str, value: &str) -> String {
 pub fn fault_component() -> &'static Path {
     static PATH: OnceLock<PathBuf> = OnceLock::new();
     PATH.get_or_init(|| {
-        let target_dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("fault-component");
-        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_string());
-        let mut cmd = Command::new(cargo);
-        cmd.current_dir(workspace())
-            .args([
-                "build",
-                "-p",
-                "crowsnest-transform",
-                "--release",
-                "--target",
-                "wasm32-wasip2",
-            ])
-            .args(["--features", "fault-injection", "--target-dir"])
-            .arg(&target_dir);
-        for (key, _) in std::env::vars() {
-            if (key.starts_with("CARGO_") && key != "CARGO_HOME") || key == "RUSTFLAGS" {
-                cmd.env_remove(key);
-            }
-        }
-        let run = run_command(cmd, None, Duration::from_secs(1200));
-        assert!(
-            run.status.success(),
-            "building the fault-injection component failed:\n{}",
-            run.stderr
-        );
-        target_dir.join("wasm32-wasip2/release/crowsnest_transform.wasm")
+        build_transform(
+            "wasm32-wasip2",
+            &["--features", "fault-injection"],
+            "fault-component",
+        )
     })
+}
+
+/// The Fluent Bit `filter_wasm` module: the transform crate's library for wasm32-wasip1,
+/// release, as `examples/fluent-bit/README.md` builds it. Built once per test binary.
+pub fn fluent_bit_module() -> &'static Path {
+    static PATH: OnceLock<PathBuf> = OnceLock::new();
+    PATH.get_or_init(|| build_transform("wasm32-wasip1", &["--lib"], "fluent-bit-module"))
+}
+
+/// `cargo build -p crowsnest-transform --release --target <target> <extra>` in a target
+/// directory of its own under the test's, with the outer build's settings removed (as
+/// `host-harness/build.rs` does); the path of `crowsnest_transform.wasm`.
+fn build_transform(target: &str, extra: &[&str], dir: &str) -> PathBuf {
+    let target_dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(dir);
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_string());
+    let mut cmd = Command::new(cargo);
+    cmd.current_dir(workspace())
+        .args([
+            "build",
+            "-p",
+            "crowsnest-transform",
+            "--release",
+            "--target",
+            target,
+        ])
+        .args(extra)
+        .arg("--target-dir")
+        .arg(&target_dir);
+    // What the build running these tests set for itself (flags, wrappers, jobserver,
+    // cargo's per-package variables); the user's cargo home and network settings stay.
+    const KEEP: &[&str] = &[
+        "CARGO_HOME",
+        "CARGO_NET_",
+        "CARGO_HTTP_",
+        "CARGO_REGISTRIES_",
+        "CARGO_REGISTRY_",
+    ];
+    const EXACT: &[&str] = &[
+        "RUSTFLAGS",
+        "RUSTDOCFLAGS",
+        "RUSTC_WRAPPER",
+        "RUSTC_WORKSPACE_WRAPPER",
+        "MAKEFLAGS",
+        "MFLAGS",
+    ];
+    for (key, _) in std::env::vars_os() {
+        let Some(key) = key.to_str() else { continue };
+        let cargo_setting = (key.starts_with("CARGO_") && !KEEP.iter().any(|k| key.starts_with(k)))
+            || key.starts_with("__CARGO");
+        if cargo_setting || EXACT.contains(&key) {
+            cmd.env_remove(key);
+        }
+    }
+    let run = run_command(cmd, None, Duration::from_secs(1200));
+    assert!(
+        run.status.success(),
+        "building the transform crate for {target} failed:\n{}",
+        run.stderr
+    );
+    target_dir
+        .join(target)
+        .join("release")
+        .join("crowsnest_transform.wasm")
 }

@@ -21,14 +21,18 @@ mod enrich;
 pub mod explain;
 pub mod framing;
 pub mod image_ref;
+pub mod inline;
 pub mod model;
 mod pack;
+pub mod pack_dir;
 mod policy;
 mod rules;
 pub mod time;
 
 #[cfg(all(target_arch = "wasm32", target_env = "p2"))]
 mod component;
+#[cfg(all(target_arch = "wasm32", target_env = "p1"))]
+mod fluent_bit;
 
 pub use detector::Detector;
 pub use explain::explain;
