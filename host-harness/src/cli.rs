@@ -75,6 +75,15 @@ pub(crate) enum Command {
     /// NDJSON (one record per line) unless it starts with `[`, in which case it is a JSON
     /// array such as `docker inspect` output.
     Replay(ReplayArgs),
+    /// Enrich records streaming through standard input, for a log pipeline.
+    ///
+    /// Reads NDJSON from stdin and writes each line to stdout as soon as its batch is
+    /// processed, with a `crowsnest` member holding the normalized event, the alerts and
+    /// any diagnostics: one output line per input line, in order. Lines crowsnest does
+    /// not recognize go out unchanged. Alerts are also written as lines of their own
+    /// (`--format`, OCSF by default) after their record, or to `--alerts`. On end of
+    /// input, SIGTERM or SIGINT, everything read is processed and written before exit.
+    Filter(FilterArgs),
     /// Work with rule packs.
     #[command(subcommand)]
     Rules(RulesCommand),
@@ -85,6 +94,29 @@ pub(crate) struct ReplayArgs {
     /// Files, directories, or `-` for standard input.
     #[arg(required = true, value_name = "INPUT")]
     pub(crate) inputs: Vec<PathBuf>,
+
+    /// Reload the --rules directory between batches when its files change.
+    #[arg(long, requires = "rules")]
+    pub(crate) watch: bool,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct FilterArgs {
+    /// Append alert lines to this file instead of writing them to stdout after their
+    /// record, so that stdout has exactly one line per input line.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) alerts: Option<PathBuf>,
+
+    /// Send a batch this long after its first record arrived, even if it holds fewer
+    /// than --batch records.
+    #[arg(long, value_name = "MS", default_value_t = 50,
+          value_parser = clap::value_parser!(u64).range(1..=60_000))]
+    pub(crate) flush_ms: u64,
+
+    /// Reload the --rules directory between batches when its files change; a pack that
+    /// does not compile is reported on stderr and the running one stays.
+    #[arg(long, requires = "rules")]
+    pub(crate) watch: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -169,8 +201,26 @@ mod tests {
         assert_eq!(cli.global.source, Some(Source::K8sAudit));
         assert_eq!(cli.global.format, Some(Format::Ecs));
         assert!(
-            matches!(cli.command, Command::Replay(ReplayArgs { ref inputs }) if inputs.len() == 1)
+            matches!(cli.command, Command::Replay(ReplayArgs { ref inputs, .. }) if inputs.len() == 1)
         );
+    }
+
+    #[test]
+    fn watch_needs_a_rules_directory() {
+        assert!(Cli::try_parse_from(["crowsnest", "filter", "--watch"]).is_err());
+        assert!(Cli::try_parse_from(["crowsnest", "replay", "-", "--watch"]).is_err());
+        let cli =
+            Cli::try_parse_from(["crowsnest", "--rules", "pack", "filter", "--watch"]).unwrap();
+        assert!(matches!(
+            cli.command,
+            Command::Filter(FilterArgs { watch: true, .. })
+        ));
+        let cli =
+            Cli::try_parse_from(["crowsnest", "filter", "--watch", "--rules", "pack"]).unwrap();
+        assert!(matches!(
+            cli.command,
+            Command::Filter(FilterArgs { watch: true, .. })
+        ));
     }
 
     #[test]

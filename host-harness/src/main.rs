@@ -11,6 +11,8 @@ mod cache;
 mod cli;
 mod component;
 mod convert;
+#[cfg(unix)]
+mod filter;
 mod input;
 mod output;
 mod pack_dir;
@@ -22,6 +24,7 @@ mod rules_test;
 mod sandbox;
 mod stderr_tail;
 mod summary;
+mod watch;
 
 use std::io;
 use std::process::ExitCode;
@@ -41,6 +44,12 @@ fn main() -> ExitCode {
 fn run(cli: Cli) -> ExitCode {
     let result = match &cli.command {
         Command::Replay(args) => replay::run(&cli.global, args),
+        #[cfg(unix)]
+        Command::Filter(args) => filter::run(&cli.global, args),
+        #[cfg(not(unix))]
+        Command::Filter(_) => Err(anyhow::anyhow!(
+            "filter reads its input with poll(2) and drains on SIGTERM: it needs a Unix system"
+        )),
         Command::Rules(RulesCommand::Check { dir }) => rules_check::run(dir),
         Command::Rules(RulesCommand::Test { dir }) => rules_test::run(&cli.global, dir),
         Command::Rules(RulesCommand::Explain { rule, file }) => {

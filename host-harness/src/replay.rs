@@ -25,6 +25,7 @@ use crate::output::AlertWriter;
 use crate::pack_dir;
 use crate::progress::Progress;
 use crate::summary::Summary;
+use crate::watch::PackWatch;
 
 /// A batch is sent early once its records reach this many bytes, whatever `--batch`
 /// says, so a batch of large records stays well inside the component's memory cap.
@@ -72,6 +73,10 @@ pub(crate) fn run(global: &GlobalArgs, args: &ReplayArgs) -> Result<ExitCode> {
         summary: Summary::default(),
         progress: Progress::new(total, global.quiet, streaming_to_terminal),
         batch_records: global.batch as usize,
+        watch: match (&global.rules, args.watch) {
+            (Some(dir), true) => Some(PackWatch::new(dir)),
+            _ => None,
+        },
     };
     let started = Instant::now();
     for input in &inputs {
@@ -116,7 +121,7 @@ pub(crate) fn engine_choice(global: &GlobalArgs) -> Result<EngineChoice> {
 }
 
 /// Load and install `--rules`; on pack errors print them and return false.
-fn install_pack(backend: &mut Backend, dir: &Path) -> Result<bool> {
+pub(crate) fn install_pack(backend: &mut Backend, dir: &Path) -> Result<bool> {
     let files = pack_dir::load(dir)?;
     match backend.configure(&files)? {
         Ok(info) => {
@@ -154,6 +159,8 @@ struct Replay {
     summary: Summary,
     progress: Progress,
     batch_records: usize,
+    /// `--watch`: the pack directory, looked at between batches.
+    watch: Option<PackWatch>,
 }
 
 impl Replay {
@@ -209,6 +216,9 @@ impl Replay {
     ) -> Result<()> {
         if records.is_empty() {
             return Ok(());
+        }
+        if let Some(watch) = &mut self.watch {
+            watch.reload_if_changed(&mut self.backend)?;
         }
         let origin = BatchOrigin {
             file: file.to_string(),

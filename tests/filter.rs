@@ -1,0 +1,450 @@
+//! `crowsnest filter` as a pipeline runs it: the samples piped through it, a stream
+//! stopped with SIGTERM halfway, and a rule pack edited while records flow. What is
+//! checked is what the next stage of the pipeline sees: one line per line, in order,
+//! each record whole with its `crowsnest` member, the alerts, and nothing lost.
+
+mod common;
+
+use std::fs;
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdin, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use common::{TempDir, arg, crowsnest, docker_events, parse_ndjson, run_with_stdin, samples};
+use serde_json::Value;
+
+/// Every JSON sample log (`*.json`, `*.jsonl`, `*.ndjson`, at any depth), sorted by
+/// path, as `cat` would list them.
+fn json_samples() -> Vec<PathBuf> {
+    fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
+        for entry in fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                walk(&path, out);
+            } else if path
+                .extension()
+                .and_then(|e| e.to_str())
+                .is_some_and(|e| ["json", "jsonl", "ndjson"].contains(&e))
+            {
+                out.push(path);
+            }
+        }
+    }
+    let mut files = Vec::new();
+    walk(&samples(), &mut files);
+    files.sort();
+    files
+}
+
+/// `cat` of `files`: their bytes, back to back.
+fn cat(files: &[PathBuf]) -> Vec<u8> {
+    files.iter().flat_map(|f| fs::read(f).unwrap()).collect()
+}
+
+/// Whether a sample is NDJSON (one record per line) rather than pretty-printed JSON.
+fn is_ndjson(path: &Path) -> bool {
+    let text = fs::read_to_string(path).unwrap();
+    text.lines()
+        .filter(|l| !l.trim().is_empty())
+        .all(|l| serde_json::from_str::<Value>(l).is_ok_and(|v| v.is_object()))
+}
+
+/// The lines of `bytes` as the filter counts them: split at `\n`, a last line without
+/// one included.
+fn lines(bytes: &[u8]) -> Vec<String> {
+    let text = String::from_utf8(bytes.to_vec()).unwrap();
+    let mut lines: Vec<String> = text.split('\n').map(str::to_string).collect();
+    if text.ends_with('\n') {
+        lines.pop();
+    }
+    lines
+}
+
+/// Check that `output` is `input` line for line: each input line unchanged, or the
+/// same JSON object with a `crowsnest` member appended, or wrapped as `message`.
+fn assert_corresponds(input: &[String], output: &[String]) {
+    assert_eq!(
+        output.len(),
+        input.len(),
+        "one output line per input line (with alerts elsewhere)"
+    );
+    for (i, (inp, out)) in input.iter().zip(output).enumerate() {
+        let n = i + 1;
+        let inp = inp.strip_suffix('\r').unwrap_or(inp);
+        if out == inp {
+            continue;
+        }
+        let value: Value = serde_json::from_str(out)
+            .unwrap_or_else(|e| panic!("line {n}: changed but not JSON ({e}):\n{out}"));
+        assert!(value["crowsnest"].is_object(), "line {n}: {out}");
+        let appended = out.starts_with(inp.trim_end().trim_end_matches('}'));
+        let wrapped = value["message"] == inp;
+        assert!(
+            appended || wrapped,
+            "line {n} is not its input line:\n in: {inp}\nout: {out}"
+        );
+    }
+}
+
+/// Rule ids in a record line's `crowsnest.alerts` (OCSF documents).
+fn member_rules(record: &Value) -> Vec<String> {
+    record["crowsnest"]["alerts"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .map(|d| {
+                    d["finding_info"]["analytic"]["uid"]
+                        .as_str()
+                        .unwrap()
+                        .to_string()
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[test]
+fn cat_samples_gives_one_line_per_input_line_in_order_and_the_alerts() {
+    let dir = TempDir::new("filter-cat");
+    let alerts_file = dir.path().join("alerts.ndjson");
+    let input = cat(&json_samples());
+    let run = run_with_stdin(
+        &["filter", "--format", "jsonl", "--alerts", arg(&alerts_file)],
+        &input,
+    );
+    run.expect_code(0);
+    let input_lines = lines(&input);
+    let output_lines = lines(run.stdout.as_bytes());
+    assert_corresponds(&input_lines, &output_lines);
+
+    let alerts = parse_ndjson(&fs::read_to_string(&alerts_file).unwrap());
+    assert!(!alerts.is_empty(), "the samples raise alerts");
+    for alert in &alerts {
+        let line = alert["line"].as_u64().unwrap() as usize;
+        let record: Value = serde_json::from_str(&output_lines[line - 1]).unwrap();
+        let rule = alert["rule_id"].as_str().unwrap();
+        assert!(
+            member_rules(&record).iter().any(|r| r == rule),
+            "alert {rule} on line {line} is also in that record's crowsnest.alerts:\n{}",
+            output_lines[line - 1]
+        );
+    }
+    let balance = run.balance();
+    assert_eq!(balance.records_in, balance.out + balance.reported);
+}
+
+#[test]
+fn alerts_are_the_ones_replay_raises_each_after_its_record() {
+    let files: Vec<PathBuf> = json_samples()
+        .into_iter()
+        .filter(|f| is_ndjson(f))
+        .collect();
+    let input = cat(&files);
+    let replay = run_with_stdin(&["replay", "--format", "jsonl", "--quiet", "-"], &input);
+    replay.expect_code(0);
+    let mut expected: Vec<(u64, String)> = replay
+        .ndjson()
+        .iter()
+        .map(|a| {
+            (
+                a["line"].as_u64().unwrap(),
+                a["rule_id"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    expected.sort();
+    assert!(!expected.is_empty());
+
+    let filter = run_with_stdin(&["filter", "--format", "jsonl", "--quiet"], &input);
+    filter.expect_code(0);
+    let input_lines = lines(&input);
+    let mut records = Vec::new();
+    let mut got = Vec::new();
+    let mut last_record_line = 0u64;
+    for line in lines(filter.stdout.as_bytes()) {
+        let value: Value = serde_json::from_str(&line).unwrap();
+        if value.get("rule_id").is_some() && value.get("crowsnest").is_none() {
+            let at = value["line"].as_u64().unwrap();
+            assert_eq!(at, last_record_line, "an alert follows its record: {line}");
+            got.push((at, value["rule_id"].as_str().unwrap().to_string()));
+        } else {
+            records.push(line);
+            last_record_line = records.len() as u64;
+        }
+    }
+    got.sort();
+    assert_eq!(got, expected, "filter (left) and replay (right) alerts");
+    assert_corresponds(&input_lines, &records);
+}
+
+#[test]
+fn lines_that_are_not_records_keep_their_place() {
+    let events = docker_events(1);
+    let input = format!(
+        "{}\n\nplain text from an application\n{{\"Type\":\"container\",\"Action\":\n{}\n",
+        events[0], events[1]
+    );
+    let run = run_with_stdin(&["filter", "--quiet"], input.as_bytes());
+    run.expect_code(0);
+    let out = lines(run.stdout.as_bytes());
+    assert_eq!(out.len(), 5, "{}", run.stdout);
+    assert!(out[0].contains(r#""crowsnest":{"source":"docker_event""#));
+    assert_eq!(out[1], "");
+    assert_eq!(out[2], "plain text from an application");
+    let broken: Value = serde_json::from_str(&out[3]).unwrap();
+    assert_eq!(broken["message"], r#"{"Type":"container","Action":"#);
+    assert_eq!(
+        broken["crowsnest"]["diagnostics"][0]["line"], 4,
+        "located on its input line: {}",
+        out[3]
+    );
+    assert!(out[4].contains(r#""crowsnest":{"source":"docker_event""#));
+}
+
+/// A running `crowsnest filter` whose output is read as it comes.
+struct Live {
+    child: Child,
+    stdin: Option<ChildStdin>,
+    stdout: Arc<Mutex<Vec<String>>>,
+    stderr: Arc<Mutex<Vec<String>>>,
+}
+
+impl Live {
+    fn start(args: &[&str]) -> Live {
+        let mut child = crowsnest()
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawning crowsnest filter");
+        let collect = |pipe: Box<dyn std::io::Read + Send>| {
+            let lines = Arc::new(Mutex::new(Vec::new()));
+            let sink = Arc::clone(&lines);
+            thread::spawn(move || {
+                for line in BufReader::new(pipe).lines() {
+                    let Ok(line) = line else { break };
+                    sink.lock().unwrap().push(line);
+                }
+            });
+            lines
+        };
+        let stdout = collect(Box::new(child.stdout.take().unwrap()));
+        let stderr = collect(Box::new(child.stderr.take().unwrap()));
+        Live {
+            stdin: child.stdin.take(),
+            child,
+            stdout,
+            stderr,
+        }
+    }
+
+    fn write_line(&mut self, line: &str) {
+        let stdin = self.stdin.as_mut().expect("stdin is open");
+        stdin.write_all(line.as_bytes()).unwrap();
+        stdin.write_all(b"\n").unwrap();
+        stdin.flush().unwrap();
+    }
+
+    /// Wait until `done` holds for the output lines so far (panic after a minute).
+    fn wait_stdout(&self, what: &str, done: impl Fn(&[String]) -> bool) {
+        self.wait(&self.stdout, what, done)
+    }
+
+    fn wait_stderr(&self, what: &str, done: impl Fn(&[String]) -> bool) {
+        self.wait(&self.stderr, what, done)
+    }
+
+    fn wait(&self, lines: &Mutex<Vec<String>>, what: &str, done: impl Fn(&[String]) -> bool) {
+        let started = Instant::now();
+        while !done(&lines.lock().unwrap()) {
+            assert!(
+                started.elapsed() < Duration::from_secs(60),
+                "timed out waiting for {what}\n--- stdout\n{}\n--- stderr\n{}",
+                self.stdout.lock().unwrap().join("\n"),
+                self.stderr.lock().unwrap().join("\n")
+            );
+            thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    fn signal(&self, name: &str) {
+        let status = Command::new("kill")
+            .args([&format!("-{name}"), &self.child.id().to_string()])
+            .status()
+            .expect("running kill");
+        assert!(status.success());
+    }
+
+    /// Wait for the exit (closing stdin first when `close`); its status and stdout.
+    fn finish(mut self, close: bool) -> (std::process::ExitStatus, Vec<String>, String) {
+        if close {
+            drop(self.stdin.take());
+        }
+        let started = Instant::now();
+        let status = loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                break status;
+            }
+            if started.elapsed() > Duration::from_secs(60) {
+                let _ = self.child.kill();
+                panic!(
+                    "crowsnest filter did not exit\n--- stderr\n{}",
+                    self.stderr.lock().unwrap().join("\n")
+                );
+            }
+            thread::sleep(Duration::from_millis(20));
+        };
+        // Let the reader threads take the last lines.
+        thread::sleep(Duration::from_millis(200));
+        let stdout = self.stdout.lock().unwrap().clone();
+        let stderr = self.stderr.lock().unwrap().join("\n");
+        drop(self.stdin.take());
+        (status, stdout, stderr)
+    }
+}
+
+#[test]
+fn sigterm_mid_stream_drains_every_line_read() {
+    let events = docker_events(40);
+    let mut live = Live::start(&["filter", "--alerts", "/dev/null"]);
+    // The first record proves the filter is up (and its SIGTERM handler installed).
+    live.write_line(&events[0]);
+    live.wait_stdout("the first record", |out| !out.is_empty());
+    // The rest in one go, then SIGTERM while the writer still holds stdin open.
+    for event in &events[1..] {
+        live.write_line(event);
+    }
+    live.signal("TERM");
+    let (status, stdout, stderr) = live.finish(false);
+    assert_eq!(status.code(), Some(0), "a drain is a clean exit:\n{stderr}");
+    assert_eq!(
+        stdout.len(),
+        events.len(),
+        "every line written before SIGTERM comes out:\n{stderr}"
+    );
+    for (out, event) in stdout.iter().zip(&events) {
+        assert!(
+            out.starts_with(event.strip_suffix('}').unwrap()),
+            "in order:\n in: {event}\nout: {out}"
+        );
+    }
+    let balance = common::balance(&stderr).expect("the summary is printed on the way out");
+    assert_eq!(balance.records_in, events.len() as u64, "{stderr}");
+}
+
+/// A rule on every container start, under the id `id`.
+fn start_rule(id: &str) -> String {
+    format!(
+        "title: Container started ({id})\nid: {id}\nlogsource:\n  category: container\n\
+         detection:\n  start:\n    action: container-start\n  condition: start\nlevel: low\n"
+    )
+}
+
+const OLD: &str = "0ad0a0a0-0000-4000-8000-000000000001";
+const NEW: &str = "0ad0a0a0-0000-4000-8000-000000000002";
+
+#[test]
+fn a_pack_edited_while_records_flow_applies_to_later_records() {
+    let dir = TempDir::new("filter-watch");
+    let pack = dir.path().join("pack");
+    dir.write("pack/start.yml", start_rule(OLD));
+    let events = docker_events(8);
+    let mut live = Live::start(&[
+        "filter",
+        "--rules",
+        arg(&pack),
+        "--watch",
+        "--format",
+        "jsonl",
+    ]);
+    let (first, second) = events.split_at(20);
+    // Half the stream, slowly, under the old pack.
+    for event in first {
+        live.write_line(event);
+        thread::sleep(Duration::from_millis(10));
+    }
+    live.wait_stdout("the first half", |out| {
+        out.iter().filter(|l| l.contains("\"crowsnest\"")).count() == first.len()
+    });
+    // A broken edit is reported and changes nothing...
+    dir.write("pack/broken.yml", "title: Broken\ndetection: [\n");
+    live.wait_stderr("the rejected pack", |err| {
+        err.iter()
+            .any(|l| l.contains("broken.yml:") && l.contains("error"))
+    });
+    // ...then a good one replaces the pack (the broken file goes last, so no look
+    // sees the old rule alone).
+    dir.write("pack/start.yml", start_rule(NEW));
+    fs::remove_file(pack.join("broken.yml")).unwrap();
+    live.wait_stderr("the reload", |err| {
+        err.iter().any(|l| l.contains("reloaded"))
+    });
+    for event in second {
+        live.write_line(event);
+        thread::sleep(Duration::from_millis(10));
+    }
+    let (status, stdout, stderr) = live.finish(true);
+    assert_eq!(status.code(), Some(0), "{stderr}");
+
+    let mut records = 0;
+    let mut alerts = Vec::new();
+    for line in &stdout {
+        let value: Value = serde_json::from_str(line).unwrap();
+        if value.get("crowsnest").is_some() {
+            records += 1;
+        } else {
+            alerts.push((
+                value["line"].as_u64().unwrap(),
+                value["rule_id"].as_str().unwrap().to_string(),
+            ));
+        }
+    }
+    assert_eq!(records, events.len(), "count in == count out:\n{stderr}");
+    let starts_in = |half: &[String], offset: usize| -> Vec<u64> {
+        half.iter()
+            .enumerate()
+            .filter(|(_, e)| e.contains(r#""Action":"start""#))
+            .map(|(i, _)| (offset + i + 1) as u64)
+            .collect()
+    };
+    let mut expected: Vec<(u64, String)> = starts_in(first, 0)
+        .into_iter()
+        .map(|l| (l, OLD.to_string()))
+        .chain(
+            starts_in(second, first.len())
+                .into_iter()
+                .map(|l| (l, NEW.to_string())),
+        )
+        .collect();
+    expected.sort();
+    alerts.sort();
+    assert_eq!(
+        alerts, expected,
+        "old pack first, new pack after the reload"
+    );
+    let balance = common::balance(&stderr).unwrap();
+    assert_eq!(balance.records_in, events.len() as u64);
+}
+
+#[test]
+fn throughput_of_a_long_stream() {
+    let events = docker_events(4000);
+    let input = events.join("\n") + "\n";
+    let run = run_with_stdin(&["filter", "--alerts", "/dev/null"], input.as_bytes());
+    run.expect_code(0);
+    assert_eq!(lines(run.stdout.as_bytes()).len(), events.len());
+    let time = run
+        .stderr
+        .lines()
+        .find(|l| l.starts_with("time: "))
+        .expect("the summary says how long it took");
+    println!(
+        "crowsnest filter, {} docker events ({} bytes): {time}",
+        events.len(),
+        input.len()
+    );
+}
