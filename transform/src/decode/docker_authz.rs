@@ -439,4 +439,21 @@ mod tests {
             Err(DecodeError::Syntax { .. })
         ));
     }
+
+    /// Every line of the samples decodes, and no prefix of one makes the decoder panic.
+    #[test]
+    fn samples_decode_and_their_prefixes_never_panic() {
+        for sample in [
+            include_str!("../../../samples/docker-authz/risky.ndjson"),
+            include_str!("../../../samples/docker-authz/benign.ndjson"),
+        ] {
+            for line in sample.lines() {
+                assert_eq!(super::super::detect(line), Some(Source::DockerAuthz));
+                decode(line).unwrap_or_else(|e| panic!("{e}: {line}"));
+                for (at, _) in line.char_indices() {
+                    let _ = decode(&line[..at]);
+                }
+            }
+        }
+    }
 }

@@ -772,4 +772,32 @@ mod tests {
         assert_eq!(unquote(r#""bad \z""#), None);
         assert_eq!(unquote(r#""\u12""#), None);
     }
+
+    /// Every line of the samples decodes, and no prefix of one makes the decoder panic.
+    #[test]
+    fn samples_decode_and_their_prefixes_never_panic() {
+        for sample in [
+            include_str!("../../../samples/docker-daemon/dockerd-debug.log"),
+            include_str!("../../../samples/docker-daemon/journal-benign.log"),
+            include_str!("../../../samples/docker-daemon/dockerd-json.log"),
+        ] {
+            let mut state = Calls::default();
+            let ctx = Context::default();
+            for line in sample.lines() {
+                let json = line.starts_with('{');
+                assert!(
+                    if json {
+                        sniff_json(line)
+                    } else {
+                        sniff_text(line)
+                    },
+                    "{line}"
+                );
+                decode(line, &mut state, &ctx).unwrap_or_else(|e| panic!("{e}: {line}"));
+                for (at, _) in line.char_indices() {
+                    let _ = decode(&line[..at], &mut state, &ctx);
+                }
+            }
+        }
+    }
 }

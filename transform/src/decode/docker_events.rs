@@ -483,9 +483,8 @@ mod tests {
         let cases = [
             // `docker push`: the reference pushed is the actor.
             (
-                format!(
-                    r#"{{"status":"push","id":"203.0.113.50:5000/loot/db:dump","Type":"image","Action":"push","Actor":{{"ID":"203.0.113.50:5000/loot/db:dump","Attributes":{{"name":"203.0.113.50:5000/loot/db"}}}},"scope":"local","time":1}}"#
-                ),
+                r#"{"status":"push","id":"203.0.113.50:5000/loot/db:dump","Type":"image","Action":"push","Actor":{"ID":"203.0.113.50:5000/loot/db:dump","Attributes":{"name":"203.0.113.50:5000/loot/db"}},"scope":"local","time":1}"#
+                    .to_string(),
                 "push",
                 Some("203.0.113.50:5000/loot/db:dump"),
             ),
