@@ -879,6 +879,30 @@ mod tests {
     }
 
     #[test]
+    fn split_length_may_count_hex_digits() {
+        let syscall = syscall_line(25, 5, 1, "sh", "/bin/sh");
+        let arg = "a b c d e f";
+        let (first, second) = arg.split_at(5);
+        let lines = [
+            syscall,
+            format!(
+                r#"type=EXECVE msg=audit(1714557600.025:25): argc=2 a0="sh" a1_len={} a1[0]={}"#,
+                arg.len() * 2,
+                hexed(first)
+            ),
+            format!(
+                "type=EXECVE msg=audit(1714557600.025:25): a1[1]={}",
+                hexed(second)
+            ),
+            "type=PROCTITLE msg=audit(1714557600.025:25): proctitle=7368".to_string(),
+        ];
+        let refs: Vec<&str> = lines.iter().map(String::as_str).collect();
+        let (out, _) = feed(&refs);
+        assert_eq!(out[3].len(), 1);
+        assert_eq!(out[3][0].event.process.as_ref().unwrap().args, ["sh", arg]);
+    }
+
+    #[test]
     fn newer_serial_completes_an_event_without_eoe() {
         let first = syscall_line(30, 1, 0, "id", "/usr/bin/id");
         let second = syscall_line(31, 2, 0, "id", "/usr/bin/id");
