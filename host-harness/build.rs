@@ -87,6 +87,11 @@ fn main() {
         fs::write(&embedded, &bytes)
             .unwrap_or_else(|e| fail(&format!("writing {}: {e}", embedded.display())));
     }
+    // Tests that run the same component in another host (tests/jco.rs) find it here.
+    println!(
+        "cargo:rustc-env=CROWSNEST_COMPONENT_WASM={}",
+        embedded.display()
+    );
 }
 
 /// Ask cargo to rerun on changes below `path`. A path that does not exist yet (no
