@@ -338,7 +338,7 @@ impl Detector {
         let derived = self.containers.apply(&mut event, now_s);
         let line = at.line;
         if evaluate {
-            self.evaluate(at.index, &event, &derived, raw, &origin.file, line, out);
+            self.evaluate(at, &event, &derived, raw, &origin.file, out);
         }
         let enrichment = self
             .options
@@ -349,14 +349,14 @@ impl Detector {
 
     fn evaluate(
         &mut self,
-        index: usize,
+        at: Position,
         event: &Event<'_>,
         derived: &Derived,
         raw: &str,
         file: &str,
-        line: u32,
         out: &mut BatchResult,
     ) {
+        let Position { index, line } = at;
         let policy = self.rules.policy();
         let view = RuleEvent::new(event, raw, &policy, derived);
         if let Some(tracer) = &mut self.tracer {
@@ -398,7 +398,13 @@ impl Detector {
                 time_ns: event.time_ns,
                 source: event.source,
                 action: event.action,
-                principal: event.principal.as_ref().map(|p| p.name.to_string()),
+                // A correlation's principal and image are its first step's (the launch),
+                // when the last step (a process, a connection) does not say.
+                principal: event
+                    .principal
+                    .as_ref()
+                    .map(|p| p.name.to_string())
+                    .or_else(|| chain_str(&hit.chain, &["principal", "name"])),
                 namespace: event
                     .workload
                     .as_ref()
@@ -410,13 +416,34 @@ impl Detector {
                     .collect(),
                 image: first
                     .and_then(|c| c.image.as_ref())
-                    .map(|i| i.reference.to_string()),
+                    .map(|i| i.reference.to_string())
+                    .or_else(|| chain_image(&hit.chain)),
                 summary,
                 document,
             });
             self.stats.alerts += 1;
         }
     }
+}
+
+/// A string at `path` in the first chain step that has one.
+fn chain_str(chain: &[serde_json::Value], path: &[&str]) -> Option<String> {
+    chain.iter().find_map(|step| {
+        path.iter()
+            .try_fold(step, |v, key| v.get(key))
+            .and_then(|v| v.as_str())
+            .map(str::to_string)
+    })
+}
+
+fn chain_image(chain: &[serde_json::Value]) -> Option<String> {
+    chain.iter().find_map(|step| {
+        step.get("containers")?
+            .as_array()?
+            .iter()
+            .find_map(|c| c.get("image")?.get("reference")?.as_str())
+            .map(str::to_string)
+    })
 }
 
 /// The policy exception that covers this alert, if any: every field it lists matches

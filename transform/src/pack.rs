@@ -111,7 +111,8 @@ fn unknown_placeholders(doc: &Document<'_>, known: &[&str]) -> Vec<((u32, u32), 
             let after = &rest[start + 1..];
             let Some(end) = after.find('%') else { break };
             let name = &after[..end];
-            let is_name = !name.is_empty()
+            // A name starts with a letter: `%2fbin%2fsh` is URL encoding, not a placeholder.
+            let is_name = name.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
                 && name
                     .chars()
                     .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.');
@@ -342,13 +343,11 @@ fn cost_errors(path: &str, doc: &Document<'_>, rule: &SigmaRule, out: &mut Vec<D
                 }
             }
             Detection::AnyOf(subs) => subs.iter().for_each(|s| walk(s, found)),
-            Detection::Keywords(values) => {
-                if values.len() > MAX_VALUES_PER_ITEM {
-                    found.push((
-                        String::new(),
-                        format!("{} keywords (limit {MAX_VALUES_PER_ITEM})", values.len()),
-                    ));
-                }
+            Detection::Keywords(values) if values.len() > MAX_VALUES_PER_ITEM => {
+                found.push((
+                    String::new(),
+                    format!("{} keywords (limit {MAX_VALUES_PER_ITEM})", values.len()),
+                ));
             }
             _ => {}
         }
@@ -378,7 +377,12 @@ pub(crate) fn compile(files: &[PackFile]) -> Result<(RuleSet, PackInfo), Vec<Dia
     let mut warnings = Vec::new();
     let policy = load_policy(files, &mut diagnostics);
     let known: Vec<&str> = policy.vars().into_iter().map(|(k, _)| k).collect();
-    let mut engine = CorrelationEngine::new(CorrelationConfig::default());
+    // Rules referenced only by correlations are steps, not findings: they alert only
+    // through the correlation (unless it says `generate: true`).
+    let mut engine = CorrelationEngine::new(CorrelationConfig {
+        emit_detections: false,
+        ..CorrelationConfig::default()
+    });
     engine.add_pipeline(policy_pipeline(&policy));
     let (mut rules, mut correlations) = (0u32, 0u32);
     // Correlations reference rules by id or name, possibly in other files: add every
@@ -508,6 +512,8 @@ mod tests {
     fn default_pack_compiles() {
         let (_, info) = compile(&default_pack()).expect("the shipped pack compiles");
         assert!(info.rules >= 5, "{info:?}");
+        assert!(info.correlations >= 4, "{info:?}");
+        assert!(info.warnings.is_empty(), "{:#?}", info.warnings);
     }
 
     #[test]

@@ -158,7 +158,14 @@ pub(super) fn render(a: &AlertInput<'_, '_>) -> Value {
     if !a.hit.techniques.is_empty() {
         finding.insert("attacks".into(), attacks(a));
     }
-    opt(&mut finding, "first_seen_time", time_ms);
+    let chain_start_ms = a
+        .hit
+        .chain
+        .first()
+        .and_then(|step| step.get("time")?.as_str())
+        .and_then(crate::time::parse_rfc3339_ns)
+        .map(|ns| ns.div_euclid(1_000_000));
+    opt(&mut finding, "first_seen_time", chain_start_ms.or(time_ms));
     opt(&mut finding, "last_seen_time", time_ms);
 
     let mut out = Map::new();
@@ -190,7 +197,28 @@ pub(super) fn render(a: &AlertInput<'_, '_>) -> Value {
         }),
     );
     out.insert("finding_info".into(), Value::Object(finding));
-    out.insert("evidences".into(), json!([evidence]));
+    if a.hit.chain.is_empty() {
+        out.insert("evidences".into(), json!([evidence]));
+    } else {
+        // A correlation: one evidence per step, in order, each with the step's event.
+        let steps: Vec<Value> = a
+            .hit
+            .chain
+            .iter()
+            .map(|step| {
+                let mut ev = Map::new();
+                if let Some(op) = step.get("raw_action") {
+                    ev.insert("api".into(), json!({ "operation": op }));
+                }
+                if let Some(t) = step.get("time") {
+                    ev.insert("time_dt".into(), t.clone());
+                }
+                ev.insert("data".into(), step.clone());
+                Value::Object(ev)
+            })
+            .collect();
+        out.insert("evidences".into(), Value::Array(steps));
+    }
     if !resources.is_empty() {
         out.insert("resources".into(), Value::Array(resources));
     }

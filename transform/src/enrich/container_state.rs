@@ -357,6 +357,14 @@ impl ContainerTable {
                 continue;
             };
             let key = self.resolve(id);
+            // A short or prefixed id names the container by its full id from here on,
+            // so every source's events about it carry the same one.
+            if key.len() != id.len() + 2
+                && let Some(full) = key.strip_prefix("c:")
+                && self.entries.contains_key(&key)
+            {
+                event.containers[i].id = Some(std::borrow::Cow::Owned(full.to_string()));
+            }
             if action == Action::ContainerDestroy {
                 self.remove(&key);
                 continue;
@@ -705,6 +713,11 @@ mod tests {
         });
         let d = t.apply(&mut falco, 5);
         assert_eq!(falco.containers[0].security.privileged, Some(true));
+        assert_eq!(
+            falco.containers[0].id.as_deref(),
+            Some(full),
+            "the full id from here on"
+        );
         assert_eq!(d.first_action, Some(true));
         assert_eq!(d.since_start_secs, Some(5));
         let d = t.apply(&mut falco, 6);

@@ -65,6 +65,9 @@ pub(crate) const DERIVED_FIELDS: &[&str] = &[
     "crowsnest.image.first_seen",
     "crowsnest.registry.first_seen",
     "crowsnest.principal.first_seen",
+    "crowsnest.launch.risky",
+    "crowsnest.container.reactivated",
+    "crowsnest.subject",
 ];
 
 /// Every normalized field name a rule can use, for load-time checks and docs.
@@ -278,6 +281,46 @@ impl<'e, 'a> RuleEvent<'e, 'a> {
                 b(p.egress_allowed(n.dst_ip.as_deref(), n.domain.as_deref()))
             }
             "time.in_window" => e.time_ns.and_then(|t| b(p.inside_window(t))),
+            "launch.risky" => {
+                let risky = self.per_container(|c| {
+                    let s = &c.security;
+                    (!s.is_unknown()).then(|| {
+                        s.privileged == Some(true)
+                            || s.host_pid == Some(true)
+                            || s.host_network == Some(true)
+                            || s.host_mounts
+                                .iter()
+                                .any(|m| p.mount_sensitive(&m.host_path))
+                            || s.cap_add.iter().any(|cap| p.cap_dangerous(cap))
+                    })
+                });
+                let risky = matches!(&risky, Some(EventValue::Bool(true)))
+                    || matches!(&risky, Some(EventValue::Array(v)) if v.iter().any(|x| matches!(x, EventValue::Bool(true))));
+                if !risky {
+                    return (!self.containers().is_empty()).then_some(EventValue::Bool(false));
+                }
+                // Risky attributes, and someone or something unvetted behind them: an
+                // image off the allow-list or unpinned `latest`, or a principal who is
+                // not an admin or a controller.
+                let image_unvetted = self.containers().iter().any(|c| {
+                    c.image.as_ref().is_some_and(|i| {
+                        !p.image_approved(i)
+                            || (i.digest.is_none()
+                                && i.tag
+                                    .as_deref()
+                                    .is_none_or(|t| t.eq_ignore_ascii_case("latest")))
+                    })
+                });
+                let principal_unvetted = e
+                    .principal
+                    .as_ref()
+                    .is_some_and(|pr| !p.is_admin(pr) && !p.is_system_controller(pr));
+                b(image_unvetted || principal_unvetted)
+            }
+            "container.reactivated" => d
+                .stopped_for_secs
+                .map(|s| EventValue::Bool(s >= p.thresholds.stopped_for_secs)),
+            "subject" => subject(e).map(|s| EventValue::Str(Cow::Owned(s))),
             "container.stopped_for" => int(d.stopped_for_secs),
             "container.since_start" => int(d.since_start_secs),
             "container.first_action" => d.first_action.map(EventValue::Bool),
@@ -382,6 +425,28 @@ fn push_container_field<'e>(c: &'e Container<'_>, field: &str, out: &mut Vec<Eve
         _ => None,
     };
     out.extend(value);
+}
+
+/// What a container belongs to, one key across sources, for correlations to group by:
+/// its pod (namespace/name), else its container id, else its ECS task or group.
+fn subject(e: &Event<'_>) -> Option<String> {
+    if let Some(w) = &e.workload
+        && w.kind.eq_ignore_ascii_case("Pod")
+        && let (Some(ns), Some(name)) = (&w.namespace, &w.name)
+    {
+        return Some(format!("pod:{ns}/{name}"));
+    }
+    if let Some(id) = e.containers.iter().find_map(|c| c.id.as_deref()) {
+        let id = id.rsplit_once("://").map_or(id, |(_, rest)| rest);
+        return Some(format!("container:{id}"));
+    }
+    e.workload.as_ref().and_then(|w| {
+        Some(format!(
+            "{}:{}",
+            w.kind.to_ascii_lowercase(),
+            w.uid.as_deref().or(w.name.as_deref())?
+        ))
+    })
 }
 
 impl SigmaEvent for RuleEvent<'_, '_> {

@@ -41,6 +41,9 @@ pub(crate) struct RuleHit {
     /// ATT&CK tactic names as tagged, `privilege_escalation`.
     pub tactics: Vec<String>,
     pub description: Option<String>,
+    /// For a correlation: the normalized events that made it, oldest first (when the
+    /// correlation keeps them: `rsigma.correlation_event_mode: full`).
+    pub chain: Vec<serde_json::Value>,
     /// Engine index of the detection rule (none for correlations).
     rule_index: Option<usize>,
 }
@@ -152,6 +155,10 @@ impl RuleSet {
             techniques,
             tactics,
             description,
+            chain: result
+                .as_correlation()
+                .and_then(|c| c.events.clone())
+                .unwrap_or_default(),
             rule_index,
         }
     }
