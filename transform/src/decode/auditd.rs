@@ -127,11 +127,13 @@ impl Group {
         };
         let over = self.arg_bytes >= MAX_ARG_BYTES;
         self.args.len() >= argc.min(MAX_ARGS)
-            && self
-                .args
-                .iter()
-                .take(argc.min(MAX_ARGS))
-                .all(|a| a.seen && (over || a.expected.is_none_or(|len| a.bytes.len() >= len)))
+            && self.args.iter().take(argc.min(MAX_ARGS)).all(|a| {
+                a.seen
+                    && (over
+                        || a.expected.is_none_or(|len| {
+                            a.bytes.len() >= len || (a.hex && a.bytes.len() * 2 >= len)
+                        }))
+            })
     }
 
     fn args(&self) -> Vec<String> {
@@ -898,7 +900,7 @@ mod tests {
         ];
         let refs: Vec<&str> = lines.iter().map(String::as_str).collect();
         let (out, _) = feed(&refs);
-        assert_eq!(out[3].len(), 1);
+        assert_eq!(out.iter().map(Vec::len).collect::<Vec<_>>(), [0, 0, 0, 1]);
         assert_eq!(out[3][0].event.process.as_ref().unwrap().args, ["sh", arg]);
     }
 
