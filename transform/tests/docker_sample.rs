@@ -36,13 +36,18 @@ fn lifecycle_raises_launch_alerts_once_and_the_exec() {
     let alerts = replay("lifecycle.ndjson");
     let mut titles: Vec<&str> = alerts.iter().map(|a| a.rule_title.as_str()).collect();
     titles.sort_unstable();
+    // node-agent is privileged, shares the host PID namespace, mounts the Docker socket and
+    // /etc, names no user (root) and restarts always. Being privileged, its restart policy
+    // is the AN1578 persistence rule's, not the plain restart rule's. Its image comes from
+    // the approved registry.example.com, so it is not an unapproved new image.
     assert_eq!(
         titles,
         vec![
             "Command executed in a running container",
+            "Container set to come back by itself, from an unvetted image or with privilege",
             "Container shares the host PID namespace",
-            "Docker container set to restart by itself",
             "Privileged container launched",
+            "Root container with privilege, host namespaces or a sensitive mount",
             "Sensitive host path mounted into a container",
         ]
     );
@@ -77,10 +82,17 @@ fn lifecycle_raises_launch_alerts_once_and_the_exec() {
     );
     let restart = alerts
         .iter()
-        .find(|a| a.rule_title.starts_with("Docker container set"))
+        .find(|a| a.rule_title.starts_with("Container set to come back"))
         .unwrap();
     assert_eq!(restart.analytic.as_deref(), Some("AN1578"));
+    assert_eq!(restart.level, "high");
     assert_eq!(restart.techniques, vec!["T1543.005".to_string()]);
+    let root = alerts
+        .iter()
+        .find(|a| a.rule_title.starts_with("Root container"))
+        .unwrap();
+    assert_eq!(root.analytic.as_deref(), Some("AN0693"));
+    assert_eq!(root.techniques, vec!["T1611".to_string()]);
 }
 
 #[test]
