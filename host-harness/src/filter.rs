@@ -248,11 +248,10 @@ impl Filter {
                 continue;
             }
             let outcome = &result.outcomes[index];
-            let documents: Vec<&str> = alerts[index].iter().map(|a| a.document.as_str()).collect();
             let text = String::from_utf8_lossy(bytes);
             let findings = Findings {
                 outcome,
-                alerts: &documents,
+                alerts: &alerts[index],
                 diagnostics: diagnostics.get(&entry.line).map_or(&[][..], Vec::as_slice),
             };
             self.line.clear();

@@ -38,7 +38,7 @@ use std::cell::RefCell;
 use std::slice;
 use std::time::{Duration, Instant};
 
-use crate::api::{BatchOrigin, Diagnostic, Options, Severity};
+use crate::api::{Alert, BatchOrigin, Diagnostic, Options, Severity};
 use crate::inline::{self, Findings};
 use crate::pack_dir::{Change, DirWatch};
 use crate::{Detector, default_pack};
@@ -140,7 +140,7 @@ impl Filter {
             self.out.extend_from_slice(text.as_bytes());
             return;
         };
-        let alerts: Vec<&str> = result.alerts.iter().map(|a| a.document.as_str()).collect();
+        let alerts: Vec<&Alert> = result.alerts.iter().collect();
         let diagnostics: Vec<&Diagnostic> =
             self.pending.iter().chain(&result.diagnostics).collect();
         let findings = Findings {

@@ -16,6 +16,7 @@
 //!  "crowsnest": {
 //!    "source": "docker_event",
 //!    "event": {"action": "container-exec", "...": "the normalized event", "origin": {}},
+//!    "alert_level": "high",
 //!    "alerts": [ {"class_uid": 2004, "...": "one rendered alert per finding"} ],
 //!    "diagnostics": [ {"severity": "error", "code": "decode.shape", "message": "...",
 //!                      "file": "...", "line": 1, "column": 9} ]
@@ -26,8 +27,11 @@
 //! - `event`: the normalized event the engine made of the record (`docs/fields.md`),
 //!   with its `origin`; `events` (an array) instead when one record holds several events,
 //!   and neither when the record only began an event that later records complete.
-//! - `alerts`: only when the record completed at least one finding; each element is the
-//!   alert document in the configured format (OCSF Detection Finding by default).
+//! - `alert_level` and `alerts`: only when the record completed at least one finding.
+//!   `alert_level` is the highest level among them (`informational`, `low`, `medium`,
+//!   `high`, `critical`), a plain string for routers that match on one field (Fluent
+//!   Bit's `rewrite_tag`); each element of `alerts` is the alert document in the
+//!   configured format (OCSF Detection Finding by default).
 //! - `diagnostics`: only when something about the record (or a rule pack the host
 //!   tried to load) went wrong; a record the engine could not decode carries only this
 //!   member.
@@ -40,7 +44,7 @@
 
 use std::io::Write as _;
 
-use crate::api::{Diagnostic, RecordOutcome};
+use crate::api::{Alert, Diagnostic, RecordOutcome};
 
 /// The member name every route writes.
 pub const MEMBER: &str = "crowsnest";
@@ -56,8 +60,8 @@ const SYNTAX: &str = "decode.syntax";
 pub struct Findings<'a> {
     /// The record's outcome; its `enrichment`, when present, is a JSON object or array.
     pub outcome: &'a RecordOutcome,
-    /// The rendered documents of the alerts this record completed, in order.
-    pub alerts: &'a [&'a str],
+    /// The alerts this record completed, in order; their rendered documents go out.
+    pub alerts: &'a [&'a Alert],
     /// Diagnostics about this record, and any the host adds (a rejected rule pack).
     pub diagnostics: &'a [&'a Diagnostic],
 }
@@ -152,14 +156,28 @@ fn write_findings(findings: &Findings<'_>, out: &mut Vec<u8>) {
         }
         members.out.extend_from_slice(trimmed.as_bytes());
     }
-    if !findings.alerts.is_empty() {
+    if let Some(level) = findings
+        .alerts
+        .iter()
+        .map(|a| a.level.as_str())
+        .max_by_key(|l| rank(l))
+    {
+        members.key(b"alert_level");
+        serde_json::to_writer(&mut *members.out, level).expect("a string serializes to memory");
         members.key(b"alerts");
         members.out.push(b'[');
         for (i, alert) in findings.alerts.iter().enumerate() {
             if i > 0 {
                 members.out.push(b',');
             }
-            members.out.extend_from_slice(alert.as_bytes());
+            // The engine renders compact JSON; a line break would split an NDJSON line.
+            if alert.document.contains(['\n', '\r']) {
+                members
+                    .out
+                    .extend_from_slice(alert.document.replace(['\n', '\r'], " ").as_bytes());
+            } else {
+                members.out.extend_from_slice(alert.document.as_bytes());
+            }
         }
         members.out.push(b']');
     }
@@ -175,6 +193,18 @@ fn write_findings(findings: &Findings<'_>, out: &mut Vec<u8>) {
             .expect("diagnostics serialize to memory");
     }
     members.out.push(b'}');
+}
+
+/// Sigma levels, lowest first; a level no rule should have sorts lowest.
+fn rank(level: &str) -> u8 {
+    match level {
+        "informational" => 1,
+        "low" => 2,
+        "medium" => 3,
+        "high" => 4,
+        "critical" => 5,
+        _ => 0,
+    }
 }
 
 /// Writes an object's members with the separators between them.
@@ -247,12 +277,32 @@ impl<'a> OpenObject<'a> {
 mod tests {
     use super::*;
     use crate::api::Severity;
-    use crate::model::Source;
+    use crate::model::{Action, Source};
 
     fn outcome(enrichment: Option<&str>) -> RecordOutcome {
         RecordOutcome {
             source: enrichment.map(|_| Source::DockerEvent),
             enrichment: enrichment.map(str::to_string),
+        }
+    }
+
+    fn alert(level: &str, document: &str) -> Alert {
+        Alert {
+            record_index: 0,
+            rule_id: "r".into(),
+            rule_title: "t".into(),
+            level: level.into(),
+            analytic: None,
+            techniques: Vec::new(),
+            time_ns: None,
+            source: Source::DockerEvent,
+            action: Action::ContainerCreate,
+            principal: None,
+            namespace: None,
+            containers: Vec::new(),
+            image: None,
+            summary: String::new(),
+            document: document.into(),
         }
     }
 
@@ -326,11 +376,15 @@ mod tests {
     fn enrichment_alerts_and_diagnostics_in_one_member() {
         let outcome = outcome(Some(r#"{"action":"container-create"}"#));
         let d = diagnostic("pack.rule");
+        let (medium, high) = (
+            alert("medium", r#"{"class_uid":2004}"#),
+            alert("high", "{\"class_uid\":2004,\n\"n\":2}"),
+        );
         let (text, verdict) = run(
             r#"{"id":"c1"}"#,
             Findings {
                 outcome: &outcome,
-                alerts: &[r#"{"class_uid":2004}"#, r#"{"class_uid":2004,"n":2}"#],
+                alerts: &[&medium, &high],
                 diagnostics: &[&d],
             },
         );
@@ -341,6 +395,9 @@ mod tests {
         assert_eq!(member["source"], "docker_event");
         assert_eq!(member["event"]["action"], "container-create");
         assert_eq!(member["alerts"].as_array().unwrap().len(), 2);
+        assert_eq!(member["alerts"][1]["n"], 2);
+        assert_eq!(member["alert_level"], "high");
+        assert!(!text.contains('\n'), "one line: {text}");
         assert_eq!(member["diagnostics"][0]["code"], "pack.rule");
         assert_eq!(member["diagnostics"][0]["line"], 3);
     }
