@@ -31,7 +31,8 @@ pub mod time;
 
 #[cfg(all(target_arch = "wasm32", target_env = "p2"))]
 mod component;
-#[cfg(all(target_arch = "wasm32", target_env = "p1"))]
+// Not in the Redpanda module, which is built from the same crate for the same target.
+#[cfg(all(target_arch = "wasm32", target_env = "p1", not(feature = "redpanda")))]
 mod fluent_bit;
 
 pub use detector::Detector;
