@@ -319,8 +319,10 @@ impl Policy {
         &self.file.exceptions
     }
 
+    /// A registry host in the list approves it on any port (`registry.example.com`
+    /// covers `registry.example.com:5000`); a listed port approves that port only.
     pub fn registry_approved(&self, image: &ImageRef<'_>) -> bool {
-        any_glob(&self.file.registries.approved, &image.registry)
+        registry_listed(&self.file.registries.approved, &image.registry)
     }
 
     /// Approved by an image glob or digest, or coming from an approved registry.
@@ -381,7 +383,8 @@ impl Policy {
         let path = normalize_path(host_path);
         self.file.sensitive_host_paths.iter().any(|s| {
             let s = normalize_path(s);
-            path_within(&path, &s) || path_within(&s, &path)
+            // `/` itself is sensitive, but being inside `/` says nothing: every path is.
+            (s != "/" && path_within(&path, &s)) || path_within(&s, &path)
         })
     }
 
@@ -400,7 +403,7 @@ impl Policy {
     }
 
     pub fn registry_expected_on_ci(&self, image: &ImageRef<'_>) -> bool {
-        any_glob(&self.file.ci_hosts.expected_registries, &image.registry)
+        registry_listed(&self.file.ci_hosts.expected_registries, &image.registry)
     }
 
     pub fn entrypoint_expected_on_ci(&self, entrypoint: &str) -> bool {
@@ -611,6 +614,18 @@ fn eq_ci(a: &str, b: &str) -> bool {
     a.eq_ignore_ascii_case(b)
 }
 
+/// Whether a registry (`host[:port]`) is listed, by host alone when the entry names no port.
+fn registry_listed(patterns: &[String], registry: &str) -> bool {
+    let host = match registry.rsplit_once(':') {
+        // Not an IPv6 literal's colons: a port is digits after the last colon.
+        Some((host, port)) if !port.is_empty() && port.bytes().all(|b| b.is_ascii_digit()) => host,
+        _ => registry,
+    };
+    patterns
+        .iter()
+        .any(|p| glob(p, registry) || (!p.contains(':') && glob(p, host)))
+}
+
 fn any_glob(patterns: &[String], value: &str) -> bool {
     patterns.iter().any(|p| glob(p, value))
 }
@@ -667,6 +682,13 @@ mod tests {
         assert!(p.mount_sensitive("/var"), "a parent exposes the socket");
         assert!(p.mount_sensitive("/var/run/"), "trailing slash");
         assert!(p.mount_sensitive("/"), "the root exposes everything");
+        let rooted = policy("sensitive_host_paths: ['/', /etc]\n");
+        assert!(rooted.mount_sensitive("/"));
+        assert!(
+            !rooted.mount_sensitive("/var/log"),
+            "inside / is not sensitive by itself"
+        );
+        assert!(rooted.mount_sensitive("/etc/ssl"));
         assert!(p.mount_sensitive("/etc/kubernetes/pki"), "inside /etc");
         assert!(
             !p.mount_sensitive("/etcetera"),
@@ -683,6 +705,10 @@ mod tests {
         );
         let img = |r: &'static str| ImageRef::lenient(Cow::Borrowed(r));
         assert!(p.image_approved(&img("registry.example.com/ops/agent:1")));
+        assert!(
+            p.image_approved(&img("registry.example.com:5000/ops/agent:1")),
+            "any port"
+        );
         assert!(p.image_approved(&img("123456789012.dkr.ecr.eu-west-1.amazonaws.com/app:2")));
         assert!(p.image_approved(&img("nginx:1.25")));
         assert!(p.image_approved(&img("evil.example/x@sha256:abc")));

@@ -539,7 +539,9 @@ impl ContainerTable {
                 self.upsert(key, now_s, |e| e.containers = containers);
             }
             (Action::ContainerStart, _) => {
-                let Some(def) = w.uid.as_deref().or(w.owner.as_deref()) else {
+                // The task's definition is its owner (`TaskDefinition/family:rev`); the uid
+                // is the task's own ARN.
+                let Some(def) = w.owner.as_deref().or(w.uid.as_deref()) else {
                     return;
                 };
                 let key = format!("taskdef:{}", family(def));
@@ -557,11 +559,11 @@ impl ContainerTable {
                     let command = c.security.command.take();
                     if c.security.is_unknown() {
                         c.security = stored.security.clone();
+                        // The definition's entrypoint and command were judged when it
+                        // was registered; at run time only an override is news.
+                        c.security.entrypoint = None;
                     }
-                    // A run-time command override wins over the definition's.
-                    if command.is_some() {
-                        c.security.command = command;
-                    }
+                    c.security.command = command;
                 }
                 if event.containers.is_empty() {
                     event.containers = spec;
