@@ -30,6 +30,11 @@ fn state_limits(rules: &RuleSet) -> Limits {
         max_bytes: MAX_STATE_BYTES,
         learning_period_secs: t.learning_period_secs,
         lateness_secs: t.lateness_secs,
+        // A stopped container must outlive the reactivation threshold, or it could never
+        // be reported as reactivated.
+        ttl_secs: Limits::default()
+            .ttl_secs
+            .max(t.stopped_for_secs.saturating_add(Limits::default().ttl_secs)),
         ..Limits::default()
     }
 }
