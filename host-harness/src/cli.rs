@@ -138,6 +138,20 @@ pub(crate) enum RulesCommand {
         #[arg(value_name = "DIR")]
         dir: PathBuf,
     },
+    /// Print the analytics document (docs/analytics.md) of a pack: per analytic its
+    /// techniques, data sources, rules with their level and its rationale, the scenarios
+    /// that raise each rule, and the false-positive guards.
+    ///
+    /// The built-in pack unless DIR is given. Run from the repository root:
+    /// `crowsnest rules doc --scenarios samples/scenarios > docs/analytics.md`.
+    Doc {
+        /// The pack's root directory (the built-in pack when absent).
+        #[arg(value_name = "DIR")]
+        dir: Option<PathBuf>,
+        /// The scenarios directory: `<analytic>/<scenario>/` folders with `expected.txt`.
+        #[arg(long, value_name = "DIR")]
+        scenarios: Option<PathBuf>,
+    },
     /// Show why a rule matched, or did not, on each record of a file.
     ///
     /// For every record: its source and action, each selection's verdict with the

@@ -19,6 +19,7 @@ mod pack_dir;
 mod progress;
 mod replay;
 mod rules_check;
+mod rules_doc;
 mod rules_explain;
 mod rules_test;
 mod sandbox;
@@ -52,6 +53,9 @@ fn run(cli: Cli) -> ExitCode {
         )),
         Command::Rules(RulesCommand::Check { dir }) => rules_check::run(dir),
         Command::Rules(RulesCommand::Test { dir }) => rules_test::run(&cli.global, dir),
+        Command::Rules(RulesCommand::Doc { dir, scenarios }) => {
+            rules_doc::run(dir.as_deref(), scenarios.as_deref())
+        }
         Command::Rules(RulesCommand::Explain { rule, file }) => {
             rules_explain::run(&cli.global, rule, file)
         }
