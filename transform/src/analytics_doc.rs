@@ -641,7 +641,7 @@ pub fn render(input: &DocInput<'_>) -> String {
     );
     let _ = writeln!(
         md,
-        "| group | techniques | rules | attack scenarios raising them | benign look-alikes raising none |"
+        "| group | techniques | rules | scenarios raising them, look-alikes aside | benign look-alikes raising none |"
     );
     let _ = writeln!(md, "|---|---|---|---|---|");
     let mut details = String::new();
