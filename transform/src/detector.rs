@@ -21,6 +21,8 @@ use crate::rules::{Derived, RuleEvent, RuleSet};
 /// Containers remembered at most, and their bytes (see `enrich::container_state`).
 const MAX_CONTAINERS: usize = 65_536;
 const MAX_STATE_BYTES: usize = 64 << 20;
+/// Idle containers are forgotten after a week of event time (plus the stopped-for threshold).
+const STATE_TTL_SECS: i64 = 7 * 86_400;
 
 /// The state table's bounds, with the policy's learning period and lateness.
 fn state_limits(rules: &RuleSet) -> Limits {
@@ -32,10 +34,7 @@ fn state_limits(rules: &RuleSet) -> Limits {
         lateness_secs: t.lateness_secs,
         // A stopped container must outlive the reactivation threshold, or it could never
         // be reported as reactivated.
-        ttl_secs: Limits::default()
-            .ttl_secs
-            .max(t.stopped_for_secs.saturating_add(Limits::default().ttl_secs)),
-        ..Limits::default()
+        ttl_secs: STATE_TTL_SECS.max(t.stopped_for_secs.saturating_add(STATE_TTL_SECS)),
     }
 }
 
