@@ -431,6 +431,22 @@ fn a_pack_edited_while_records_flow_applies_to_later_records() {
 }
 
 #[test]
+fn watch_without_a_rules_directory_is_refused() {
+    let run = run_with_stdin(&["filter", "--watch"], b"");
+    run.expect_code(2);
+    assert!(run.stderr.contains("--rules"), "{}", run.stderr);
+    // Given before the subcommand, --rules is seen.
+    let dir = TempDir::new("filter-watch-global");
+    dir.write("pack/start.yml", start_rule(OLD));
+    let pack = dir.path().join("pack");
+    let run = run_with_stdin(
+        &["--rules", arg(&pack), "filter", "--watch", "--quiet"],
+        b"",
+    );
+    run.expect_code(0);
+}
+
+#[test]
 fn throughput_of_a_long_stream() {
     let events = docker_events(4000);
     let input = events.join("\n") + "\n";

@@ -71,6 +71,7 @@ pub(crate) fn run(global: &GlobalArgs, args: &FilterArgs) -> Result<ExitCode> {
         Format::Table => bail!("filter writes NDJSON: pick --format ocsf, ecs or jsonl"),
         format => format,
     };
+    let watch = PackWatch::for_run(global.rules.as_deref(), args.watch)?;
     let mut backend = Backend::open(engine_choice(global)?)?;
     if let Some(dir) = &global.rules
         && !install_pack(&mut backend, dir)?
@@ -85,12 +86,9 @@ pub(crate) fn run(global: &GlobalArgs, args: &FilterArgs) -> Result<ExitCode> {
         },
         enrichment: true,
         force_source: global.source,
+        vpc_flow_format: global.vpc_flow_format.clone(),
         ..Options::default()
     })?;
-    let watch = match (&global.rules, args.watch) {
-        (Some(dir), true) => Some(PackWatch::new(dir)),
-        _ => None,
-    };
     let alerts_file = match &args.alerts {
         Some(path) => Some(BufWriter::new(
             OpenOptions::new()

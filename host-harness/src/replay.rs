@@ -39,6 +39,7 @@ pub(crate) fn run(global: &GlobalArgs, args: &ReplayArgs) -> Result<ExitCode> {
         Format::Ocsf
     });
 
+    let watch = PackWatch::for_run(global.rules.as_deref(), args.watch)?;
     let mut backend = Backend::open(engine_choice(global)?)?;
     if let Some(dir) = &global.rules
         && !install_pack(&mut backend, dir)?
@@ -73,10 +74,7 @@ pub(crate) fn run(global: &GlobalArgs, args: &ReplayArgs) -> Result<ExitCode> {
         summary: Summary::default(),
         progress: Progress::new(total, global.quiet, streaming_to_terminal),
         batch_records: global.batch as usize,
-        watch: match (&global.rules, args.watch) {
-            (Some(dir), true) => Some(PackWatch::new(dir)),
-            _ => None,
-        },
+        watch,
     };
     let started = Instant::now();
     for input in &inputs {

@@ -14,7 +14,7 @@
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use anyhow::Result;
+use anyhow::{Result, bail};
 use crowsnest_transform::pack_dir::{Change, DirWatch, Listing};
 
 use crate::backend::Backend;
@@ -30,6 +30,17 @@ pub(crate) struct PackWatch {
 }
 
 impl PackWatch {
+    /// The watch a run asked for: `--watch` needs `--rules DIR`. (Checked here rather
+    /// than by clap, which does not see a global `--rules` given before the subcommand
+    /// when it checks the subcommand's requirements.)
+    pub(crate) fn for_run(rules: Option<&Path>, watch: bool) -> Result<Option<PackWatch>> {
+        match (rules, watch) {
+            (Some(dir), true) => Ok(Some(PackWatch::new(dir))),
+            (None, true) => bail!("--watch reloads the --rules directory: give --rules DIR"),
+            (_, false) => Ok(None),
+        }
+    }
+
     /// Watch `dir`, whose current files are the pack just installed.
     pub(crate) fn new(dir: &Path) -> PackWatch {
         let current = Listing::of(dir).ok();
