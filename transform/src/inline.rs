@@ -37,7 +37,7 @@
 //!   member.
 //!
 //! A record the engine does not recognize at all (`decode.unknown`: an application's
-//! own log line, say) comes back unchanged: a log agent sees mostly such records, and
+//! own log line, say) comes back unchanged: a log shipper sees mostly such records, and
 //! tagging each one would only add bytes. A record that is not a JSON object but has
 //! findings (an auditd text line, malformed JSON) cannot take a member, so it comes back
 //! as `{"message":"<the record>","crowsnest":{...}}`. See [`Verdict`].
