@@ -196,6 +196,8 @@ pub(crate) fn stats_from_wit(s: wit::EngineStats) -> api::Stats {
         containers_tracked: s.containers_tracked,
         state_evictions: s.state_evictions,
         state_bytes: s.state_bytes,
+        correlation_groups: s.correlation_groups,
+        correlation_evictions: s.correlation_evictions,
     }
 }
 

@@ -168,6 +168,11 @@ pub struct Stats {
     pub state_evictions: u64,
     /// Approximate bytes the container table holds.
     pub state_bytes: u64,
+    /// Open correlation windows (one per correlation and group-by value).
+    pub correlation_groups: u64,
+    /// Correlation windows evicted because the state reached its bound
+    /// (policy `thresholds.correlation_max_groups`).
+    pub correlation_evictions: u64,
 }
 
 mod source_name {

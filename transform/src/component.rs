@@ -109,6 +109,8 @@ impl Guest for Component {
             containers_tracked: s.containers_tracked,
             state_evictions: s.state_evictions,
             state_bytes: s.state_bytes,
+            correlation_groups: s.correlation_groups,
+            correlation_evictions: s.correlation_evictions,
         }
     }
 }

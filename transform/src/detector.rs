@@ -51,6 +51,8 @@ pub struct Detector {
     stats: Counters,
     /// `explain`: sees every event about to be evaluated.
     tracer: Option<Tracer>,
+    /// Whether the correlation state bound was reported since the pack was installed.
+    correlation_bound_reported: bool,
 }
 
 #[derive(Default)]
@@ -61,6 +63,8 @@ struct Counters {
     alerts: u64,
     /// Alerts a policy exception dropped.
     suppressed: u64,
+    /// Correlation windows dropped because the state reached its bound.
+    correlation_evictions: u64,
     per_source: [u64; Source::ALL.len()],
 }
 
@@ -103,6 +107,7 @@ impl Detector {
             watermark_ns: 0,
             stats: Counters::default(),
             tracer: None,
+            correlation_bound_reported: false,
         }
     }
 
@@ -112,6 +117,7 @@ impl Detector {
         self.containers.set_limits(state_limits(&rules));
         self.rules = rules;
         self.info = info.clone();
+        self.correlation_bound_reported = false;
         Ok(info)
     }
 
@@ -233,6 +239,8 @@ impl Detector {
             containers_tracked: self.containers.len() as u64,
             state_evictions: self.containers.evictions(),
             state_bytes: self.containers.bytes() as u64,
+            correlation_groups: self.rules.engine().state_count() as u64,
+            correlation_evictions: self.stats.correlation_evictions,
         }
     }
 
@@ -370,6 +378,7 @@ impl Detector {
             .time_ns
             .unwrap_or(self.watermark_ns)
             .div_euclid(1_000_000_000);
+        self.bound_correlations(time_secs, line, file, out);
         let results = self.rules.evaluate(&view, time_secs);
         for result in &results {
             let hit = self.rules.hit(result);
@@ -427,6 +436,50 @@ impl Detector {
             });
             self.stats.alerts += 1;
         }
+    }
+}
+
+impl Detector {
+    /// Count the correlation windows evicted because the state reached its bound, and
+    /// report the first time it happens. rsigma evicts inside `process_with_detections`
+    /// when the state holds `max_state_entries` windows or more: the expired ones, then,
+    /// if still at the bound, the stalest down to 90 % of it. Running that eviction here
+    /// first (the same call at the same event time, so rsigma's own finds nothing left
+    /// to do) shows how many windows went. When the hard cap applied, what went is
+    /// counted, the expired windows swept with it included.
+    fn bound_correlations(&mut self, time_secs: i64, line: u32, file: &str, out: &mut BatchResult) {
+        let max = self.rules.policy().thresholds.correlation_max_groups;
+        let before = self.rules.engine().state_count();
+        if before < max {
+            return;
+        }
+        self.rules.advance(time_secs.clamp(0, i64::MAX / 2));
+        let after = self.rules.engine().state_count();
+        if after != max * 9 / 10 {
+            // Expiry alone made room.
+            return;
+        }
+        let evicted = before - after;
+        self.stats.correlation_evictions += evicted as u64;
+        if self.correlation_bound_reported {
+            return;
+        }
+        self.correlation_bound_reported = true;
+        self.stats.diagnostics += 1;
+        out.diagnostics.push(Diagnostic {
+            severity: Severity::Warning,
+            code: "correlation.state-bound".into(),
+            message: format!(
+                "correlation state reached its bound of {max} open windows \
+                 (policy thresholds.correlation_max_groups): the {evicted} stalest were evicted, \
+                 and a correlation step they held can no longer complete; later evictions are \
+                 counted in the stats (correlation-evictions), not reported again. A correlation \
+                 grouped by a field that is new on every event (a request id, a uid) does this"
+            ),
+            file: file.to_string(),
+            line,
+            column: 1,
+        });
     }
 }
 

@@ -379,8 +379,15 @@ pub(crate) fn compile(files: &[PackFile]) -> Result<(RuleSet, PackInfo), Vec<Dia
     let known: Vec<&str> = policy.vars().into_iter().map(|(k, _)| k).collect();
     // Rules referenced only by correlations are steps, not findings: they alert only
     // through the correlation (unless it says `generate: true`).
+    // Correlation state is bounded deliberately (policy thresholds): a correlation
+    // grouped by a field with a new value on every event (a request id, a uid) would
+    // otherwise keep a window per value. rsigma evicts the stalest windows past
+    // `max_state_entries`; the detector counts those evictions and reports the first.
+    let thresholds = policy.thresholds;
     let mut engine = CorrelationEngine::new(CorrelationConfig {
         emit_detections: false,
+        max_state_entries: thresholds.correlation_max_groups,
+        max_group_entries: Some(thresholds.correlation_max_group_entries),
         ..CorrelationConfig::default()
     });
     engine.add_pipeline(policy_pipeline(&policy));

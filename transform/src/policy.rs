@@ -125,6 +125,12 @@ struct ThresholdsFile {
     first_action_window: Option<String>,
     /// How far out of order events may arrive and still join state (`30s`).
     lateness: Option<String>,
+    /// Correlation windows (one per correlation and group-by value) kept at most; past
+    /// it the stalest are evicted, counted and reported once (`100000`).
+    correlation_max_groups: Option<usize>,
+    /// Entries one correlation window keeps at most; past it the oldest are dropped
+    /// (`10000`).
+    correlation_max_group_entries: Option<usize>,
 }
 
 /// Suppress a rule's alert when every listed field matches (globs).
@@ -146,6 +152,9 @@ pub(crate) struct Thresholds {
     pub learning_period_secs: i64,
     pub first_action_window_secs: i64,
     pub lateness_secs: i64,
+    /// Correlation state bounds: windows in all, and entries per window.
+    pub correlation_max_groups: usize,
+    pub correlation_max_group_entries: usize,
 }
 
 impl Default for Thresholds {
@@ -155,6 +164,8 @@ impl Default for Thresholds {
             learning_period_secs: 0,
             first_action_window_secs: 120,
             lateness_secs: 30,
+            correlation_max_groups: 100_000,
+            correlation_max_group_entries: 10_000,
         }
     }
 }
@@ -270,6 +281,31 @@ impl Policy {
                         });
                     }
                 }
+            }
+        }
+        for (value, slot, name) in [
+            (
+                t.correlation_max_groups,
+                &mut thresholds.correlation_max_groups,
+                "correlation_max_groups",
+            ),
+            (
+                t.correlation_max_group_entries,
+                &mut thresholds.correlation_max_group_entries,
+                "correlation_max_group_entries",
+            ),
+        ] {
+            match value {
+                Some(0) => {
+                    let (line, column) = at(name);
+                    errors.push(PolicyError {
+                        line,
+                        column,
+                        message: format!("`{name}` must be at least 1: state needs room"),
+                    });
+                }
+                Some(n) => *slot = n,
+                None => {}
             }
         }
         if errors.is_empty() {
