@@ -428,6 +428,12 @@ fn a_pack_edited_while_records_flow_applies_to_later_records() {
     );
     let balance = common::balance(&stderr).unwrap();
     assert_eq!(balance.records_in, events.len() as u64);
+    assert_eq!(
+        balance.records_in,
+        balance.out + balance.reported,
+        "in = out + reported under a reload: {stderr}"
+    );
+    assert_eq!(balance.reported, 0, "{stderr}");
 }
 
 #[test]
@@ -463,4 +469,128 @@ fn throughput_of_a_long_stream() {
         events.len(),
         input.len()
     );
+}
+
+/// The shipped risky-launch correlation (AN0693): a privileged pod created through the
+/// Kubernetes API, its container started, then a shell in it (Falco).
+const RISKY_LAUNCH: &str = "b5f8e2c4-7a3d-4c19-9d6e-2f1a8c5b3e70";
+
+fn risky_launch_parts() -> (Vec<String>, Vec<String>) {
+    let dir = samples().join("scenarios/an0693-risky-launch/attack-k8s-privileged-pod-shell");
+    let read = |name: &str| -> Vec<String> {
+        fs::read_to_string(dir.join(name))
+            .unwrap()
+            .lines()
+            .filter(|l| !l.trim().is_empty())
+            .map(str::to_string)
+            .collect()
+    };
+    let mut launch = read("1-k8s-audit.ndjson");
+    launch.extend(read("2-k8s-events.ndjson"));
+    (launch, read("3-falco.ndjson"))
+}
+
+/// Rule ids of the alert lines (not record lines) in filter output.
+fn alert_rules(lines: &[String]) -> Vec<String> {
+    lines
+        .iter()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap())
+        .filter(|v| v.get("crowsnest").is_none())
+        .map(|v| v["rule_id"].as_str().unwrap().to_string())
+        .collect()
+}
+
+#[test]
+fn a_killed_filter_restored_from_its_state_file_completes_the_correlation() {
+    let dir = TempDir::new("filter-state");
+    let state = dir.path().join("crowsnest.state");
+    let (launch, shell) = risky_launch_parts();
+
+    // The launch steps, then SIGKILL once the state covering them is on disk.
+    let mut live = Live::start(&["filter", "--state", arg(&state), "--format", "jsonl"]);
+    for line in &launch {
+        live.write_line(line);
+    }
+    live.wait_stdout("the launch records", |out| {
+        out.iter().filter(|l| l.contains("\"crowsnest\"")).count() == launch.len()
+    });
+    let started = Instant::now();
+    while !state.exists() {
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "no state file written after the records went out"
+        );
+        thread::sleep(Duration::from_millis(20));
+    }
+    live.signal("KILL");
+    let (status, before_kill, _) = live.finish(false);
+    assert_eq!(status.code(), None, "killed by a signal, not exited");
+    assert!(
+        !alert_rules(&before_kill).contains(&RISKY_LAUNCH.to_string()),
+        "the launch alone does not complete the correlation"
+    );
+    assert!(
+        !dir.path().join("crowsnest.tmp").exists(),
+        "the temporary file was renamed into place"
+    );
+
+    // A new filter with the same state file gets the shell: the correlation fires once.
+    let restored = run_with_stdin(
+        &["filter", "--state", arg(&state), "--format", "jsonl"],
+        shell.join("\n").as_bytes(),
+    );
+    restored.expect_code(0);
+    let out = lines(restored.stdout.as_bytes());
+    let fired = alert_rules(&out)
+        .iter()
+        .filter(|r| *r == RISKY_LAUNCH)
+        .count();
+    assert_eq!(fired, 1, "{}", restored.stdout);
+    let balance = restored.balance();
+    assert_eq!(balance.records_in, shell.len() as u64);
+    assert_eq!(balance.records_in, balance.out + balance.reported);
+
+    // Without the state file the shell alone completes nothing.
+    let fresh = run_with_stdin(
+        &["filter", "--format", "jsonl", "--quiet"],
+        shell.join("\n").as_bytes(),
+    );
+    fresh.expect_code(0);
+    assert!(
+        !alert_rules(&lines(fresh.stdout.as_bytes())).contains(&RISKY_LAUNCH.to_string()),
+        "{}",
+        fresh.stdout
+    );
+}
+
+#[test]
+fn an_unreadable_state_file_stops_the_filter_unless_told_to_discard_it() {
+    let dir = TempDir::new("filter-bad-state");
+    let state = dir.write("crowsnest.state", "not a snapshot");
+    let events = docker_events(1).join("\n") + "\n";
+    let run = run_with_stdin(&["filter", "--state", arg(&state)], events.as_bytes());
+    run.expect_code(2);
+    assert!(run.stdout.is_empty(), "nothing processed: {}", run.stdout);
+    assert!(
+        run.stderr
+            .contains(&format!("{}: cannot restore", state.display())),
+        "{}",
+        run.stderr
+    );
+
+    let run = run_with_stdin(
+        &["filter", "--state", arg(&state), "--discard-bad-state"],
+        events.as_bytes(),
+    );
+    run.expect_code(0);
+    assert!(
+        run.stderr.contains("starting with empty state"),
+        "{}",
+        run.stderr
+    );
+    let balance = run.balance();
+    assert_eq!((balance.records_in, balance.out), (5, 5), "{}", run.stderr);
+    // The clean exit replaced the bad file with a state the next run restores.
+    let again = run_with_stdin(&["filter", "--state", arg(&state), "--quiet"], b"");
+    again.expect_code(0);
 }

@@ -91,6 +91,31 @@ impl Backend {
         }
     }
 
+    /// The engine's state (container table, open correlation windows) as a blob.
+    pub(crate) fn snapshot(&mut self) -> Result<Vec<u8>> {
+        match self {
+            Backend::Component(sandbox) => sandbox.snapshot(),
+            Backend::Native(detector) => Ok(detector.snapshot()),
+        }
+    }
+
+    /// Bring back state from [`Backend::snapshot`]; the inner `Err` says why the blob
+    /// was refused (nothing changed).
+    pub(crate) fn restore(&mut self, blob: &[u8]) -> Result<Result<(), String>> {
+        match self {
+            Backend::Component(sandbox) => sandbox.restore(blob),
+            Backend::Native(detector) => Ok(detector.restore(blob)),
+        }
+    }
+
+    /// Checkpoints the sandbox took so far (always 0 natively: nothing to recover).
+    pub(crate) fn checkpoints(&self) -> u64 {
+        match self {
+            Backend::Component(sandbox) => sandbox.checkpoints(),
+            Backend::Native(_) => 0,
+        }
+    }
+
     /// Instances replaced after a fault (always 0 natively).
     pub(crate) fn restarts(&self) -> u64 {
         match self {

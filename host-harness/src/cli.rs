@@ -119,6 +119,21 @@ pub(crate) struct FilterArgs {
     /// stays.
     #[arg(long)]
     pub(crate) watch: bool,
+
+    /// Keep the engine's state (containers, open correlation windows) in FILE across
+    /// restarts: restored at start when FILE exists, written atomically after the
+    /// output it covers is flushed (at each sandbox checkpoint, when the input is idle,
+    /// and at exit). At-least-once: after a crash the shipper must re-send the records
+    /// sent since the last write; those may alert twice; no correlation step before the
+    /// last write is lost. A FILE that cannot be restored stops the filter (exit 2)
+    /// unless --discard-bad-state.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) state: Option<PathBuf>,
+
+    /// With --state: when FILE cannot be read or restored, say so on stderr and start
+    /// with empty state (the file is overwritten at the next write) instead of exiting.
+    #[arg(long, requires = "state")]
+    pub(crate) discard_bad_state: bool,
 }
 
 #[derive(Debug, Subcommand)]

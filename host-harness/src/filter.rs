@@ -25,14 +25,23 @@
 //!   without its line break, writes everything out, prints its summary on stderr
 //!   (unless `--quiet`) and exits 0. Nothing it read is lost.
 //! - **`--watch`** reloads the `--rules` directory between batches (`watch.rs`).
+//! - **`--state FILE`** keeps the engine's state across restarts, at least once: the
+//!   state is restored from FILE at start, and written to it (temp file, fsync,
+//!   rename) only after every output line it covers is flushed: when the sandbox takes
+//!   a checkpoint, when the input has been idle for [`STATE_IDLE`] after records, and
+//!   at a clean exit. A filter killed between two writes comes back with the state of
+//!   the last one, so the shipper must re-send what it sent since (records it has no
+//!   acknowledgement for); those records are processed again and may alert again, but
+//!   no correlation step that happened before the last write is lost.
 //!
 //! Input is read with `poll(2)` and `read(2)` on the main thread, so a signal never
 //! finds bytes read but not yet handed on, and only the bytes already read are in
 //! flight when the filter decides to stop.
 
 use std::collections::HashMap;
-use std::fs::{File, OpenOptions};
+use std::fs::{self, File, OpenOptions};
 use std::io::{self, BufWriter, Read, StdinLock, StdoutLock, Write};
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
@@ -64,6 +73,10 @@ const IDLE_TICK: Duration = Duration::from_millis(100);
 /// long, so a writer that never stops cannot hold the filter up.
 pub(crate) const DRAIN_LIMIT: Duration = Duration::from_secs(5);
 
+/// With `--state`, state is written this long after the last write once the input is
+/// idle and records were processed since.
+const STATE_IDLE: Duration = Duration::from_secs(1);
+
 pub(crate) fn run(global: &GlobalArgs, args: &FilterArgs) -> Result<ExitCode> {
     // First, so that a supervisor stopping the filter while it starts still gets a drain.
     shutdown::install().context("installing the SIGTERM handler")?;
@@ -89,6 +102,13 @@ pub(crate) fn run(global: &GlobalArgs, args: &FilterArgs) -> Result<ExitCode> {
         vpc_flow_format: global.vpc_flow_format.clone(),
         ..Options::default()
     })?;
+    let state = match &args.state {
+        Some(path) => match StateFile::open(path, &mut backend, args.discard_bad_state)? {
+            Some(state) => Some(state),
+            None => return Ok(ExitCode::from(2)),
+        },
+        None => None,
+    };
     let alerts_file = match &args.alerts {
         Some(path) => Some(BufWriter::new(
             OpenOptions::new()
@@ -110,6 +130,7 @@ pub(crate) fn run(global: &GlobalArgs, args: &FilterArgs) -> Result<ExitCode> {
         max_records: global.batch as usize,
         flush_after: Duration::from_millis(args.flush_ms),
         line: Vec::new(),
+        state,
     };
     let started = Instant::now();
     let lines = filter.stream(&mut io::stdin().lock())?;
@@ -132,6 +153,8 @@ struct Filter {
     flush_after: Duration,
     /// The output line being built; reused.
     line: Vec<u8>,
+    /// `--state FILE`.
+    state: Option<StateFile>,
 }
 
 impl Filter {
@@ -180,11 +203,17 @@ impl Filter {
                 .is_some_and(|due| Instant::now() >= due)
             {
                 self.send()?;
-            } else if self.batch.is_empty()
-                && let Some(watch) = &mut self.watch
-            {
-                // Idle: a changed pack is picked up without waiting for records.
-                watch.reload_if_changed(&mut self.backend)?;
+            } else if self.batch.is_empty() {
+                // Idle: a changed pack is picked up without waiting for records, and the
+                // state of what was written out is saved.
+                if let Some(watch) = &mut self.watch {
+                    watch.reload_if_changed(&mut self.backend)?;
+                }
+                if let Some(state) = &mut self.state
+                    && state.due()
+                {
+                    state.save(&mut self.backend)?;
+                }
             }
         }
     }
@@ -279,7 +308,15 @@ impl Filter {
         for diagnostic in result.diagnostics {
             self.summary.add_diagnostic(diagnostic);
         }
-        self.flush()
+        self.flush()?;
+        if let Some(state) = &mut self.state {
+            state.dirty = true;
+            // A sandbox checkpoint is a snapshot taken anyway: persist it too.
+            if self.backend.checkpoints() != state.checkpoints {
+                state.save(&mut self.backend)?;
+            }
+        }
+        Ok(())
     }
 
     fn write_alert(&mut self, alert: &Alert, line: u32) -> io::Result<()> {
@@ -314,6 +351,9 @@ impl Filter {
             self.summary.add_diagnostic(diagnostic);
         }
         self.flush()?;
+        if let Some(state) = &mut self.state {
+            state.save(&mut self.backend)?;
+        }
         self.summary
             .files
             .push((INPUT.to_string(), self.summary.records_in));
@@ -323,6 +363,81 @@ impl Filter {
         if !quiet {
             self.summary.write(&mut io::stderr().lock())?;
         }
+        Ok(())
+    }
+}
+
+/// `--state FILE`: the engine's state on disk, written only after the output it
+/// covers.
+struct StateFile {
+    path: PathBuf,
+    /// Records were processed since the last write.
+    dirty: bool,
+    /// The sandbox's checkpoint count at the last write.
+    checkpoints: u64,
+    written: Option<Instant>,
+}
+
+impl StateFile {
+    /// Restore from `path` when it exists. `None` when it cannot be restored and
+    /// `discard` is off: the error has been printed, the filter must stop.
+    fn open(path: &Path, backend: &mut Backend, discard: bool) -> Result<Option<StateFile>> {
+        let refused = match fs::read(path) {
+            Ok(blob) => match backend.restore(&blob)? {
+                Ok(()) => None,
+                Err(why) => Some(why),
+            },
+            Err(e) if e.kind() == io::ErrorKind::NotFound => None,
+            Err(e) => Some(e.to_string()),
+        };
+        if let Some(why) = refused {
+            if !discard {
+                eprintln!(
+                    "crowsnest: error: {}: cannot restore the engine state: {why} \
+                     (--discard-bad-state starts with empty state instead)",
+                    path.display()
+                );
+                return Ok(None);
+            }
+            eprintln!(
+                "crowsnest: warning: {}: cannot restore the engine state: {why}; \
+                 starting with empty state",
+                path.display()
+            );
+        }
+        Ok(Some(StateFile {
+            path: path.to_path_buf(),
+            dirty: false,
+            checkpoints: backend.checkpoints(),
+            written: None,
+        }))
+    }
+
+    /// Whether an idle input should trigger a write now.
+    fn due(&self) -> bool {
+        self.dirty && self.written.is_none_or(|at| at.elapsed() >= STATE_IDLE)
+    }
+
+    /// Snapshot the engine and replace the file atomically: a temporary file next to
+    /// it, written and fsynced, renamed over it, and the directory fsynced.
+    fn save(&mut self, backend: &mut Backend) -> Result<()> {
+        let blob = backend.snapshot()?;
+        let tmp = self.path.with_extension("tmp");
+        let write = || -> io::Result<()> {
+            let mut file = File::create(&tmp)?;
+            file.write_all(&blob)?;
+            file.sync_all()?;
+            fs::rename(&tmp, &self.path)?;
+            let dir = match self.path.parent() {
+                Some(dir) if !dir.as_os_str().is_empty() => dir,
+                _ => Path::new("."),
+            };
+            File::open(dir)?.sync_all()
+        };
+        write().with_context(|| format!("writing the engine state to {}", self.path.display()))?;
+        self.dirty = false;
+        self.checkpoints = backend.checkpoints();
+        self.written = Some(Instant::now());
         Ok(())
     }
 }

@@ -46,6 +46,8 @@ pub(crate) struct Sandbox {
     recovery: Recovery,
     /// Instances replaced after a fault.
     restarts: u64,
+    /// Checkpoints taken so far; a caller that persists state watches it change.
+    checkpoints: u64,
 }
 
 /// What a fresh instance needs to continue where a poisoned one stopped.
@@ -70,12 +72,53 @@ impl Sandbox {
             options: None,
             recovery: Recovery::default(),
             restarts: 0,
+            checkpoints: 0,
         })
     }
 
     /// Instances replaced after a fault so far.
     pub(crate) fn restarts(&self) -> u64 {
         self.restarts
+    }
+
+    /// Checkpoints taken so far (after a pack, options, a restore, a long journal).
+    pub(crate) fn checkpoints(&self) -> u64 {
+        self.checkpoints
+    }
+
+    /// The engine's state now, as `snapshot()` exports it; it also becomes the
+    /// checkpoint a fault recovers from.
+    pub(crate) fn snapshot(&mut self) -> Result<Vec<u8>> {
+        match self.instance.snapshot() {
+            Ok(blob) => {
+                if !self.recovery.disabled {
+                    self.recovery.checkpoint = (!blob.is_empty()).then(|| blob.clone());
+                    self.recovery.journal.clear();
+                    self.recovery.journal_bytes = 0;
+                }
+                Ok(blob)
+            }
+            Err(fault) => {
+                self.recover()?;
+                bail!("the component faulted while taking a snapshot: {fault}")
+            }
+        }
+    }
+
+    /// Bring back state from a `snapshot()` blob. The inner `Err` is the component
+    /// refusing the blob (nothing changed); the outer one a fault.
+    pub(crate) fn restore(&mut self, blob: &[u8]) -> Result<Result<(), String>> {
+        match self.instance.restore(blob) {
+            Ok(Ok(())) => {
+                self.checkpoint();
+                Ok(Ok(()))
+            }
+            Ok(Err(why)) => Ok(Err(why)),
+            Err(fault) => {
+                self.recover()?;
+                bail!("the component faulted while restoring a snapshot: {fault}")
+            }
+        }
     }
 
     /// Compile and install a rule pack. A fault here is a bug in the component, not in
@@ -291,6 +334,7 @@ impl Sandbox {
                 self.recovery.checkpoint = (!blob.is_empty()).then_some(blob);
                 self.recovery.journal.clear();
                 self.recovery.journal_bytes = 0;
+                self.checkpoints += 1;
             }
             Err(fault) => {
                 eprintln!(
