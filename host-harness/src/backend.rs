@@ -14,7 +14,8 @@ use crate::component::Limits;
 use crate::sandbox::Sandbox;
 
 /// The component built by `build.rs` from this workspace's `transform` crate.
-static EMBEDDED_COMPONENT: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/crowsnest.wasm"));
+pub(crate) static EMBEDDED_COMPONENT: &[u8] =
+    include_bytes!(concat!(env!("OUT_DIR"), "/crowsnest.wasm"));
 
 pub(crate) enum Backend {
     Component(Box<Sandbox>),

@@ -87,6 +87,55 @@ pub(crate) enum Command {
     /// Work with rule packs.
     #[command(subcommand)]
     Rules(RulesCommand),
+    /// Measure throughput, memory and start-up on seeded corpora, all in one run.
+    ///
+    /// Generated Kubernetes audit, Docker, CloudTrail ECS, auditd and VPC flow corpora
+    /// (and Falco's audit files, replicated) go through the component, the native engine,
+    /// typed decoding alone and the JSON tokenizer floor; then state memory per live
+    /// container, start-up times, the rsigma CLI on the same rules and, with
+    /// --fluent-bit-module, the Fluent Bit module. A table on a terminal, one JSON object
+    /// per measurement when piped. No thresholds: the targets are reported, not enforced.
+    Bench(BenchArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct BenchArgs {
+    /// Small corpora: seconds in a debug build (for CI).
+    #[arg(long)]
+    pub(crate) quick: bool,
+
+    /// Seed of the corpus generator.
+    #[arg(long, value_name = "N", default_value_t = 1)]
+    pub(crate) seed: u64,
+
+    /// The rsigma binary [default: `rsigma` on PATH or in ~/.cargo/bin].
+    #[arg(long, value_name = "PATH")]
+    pub(crate) rsigma: Option<PathBuf>,
+
+    /// The SigmaHQ Kubernetes audit rules, for the rsigma comparison.
+    #[arg(
+        long,
+        value_name = "DIR",
+        default_value = "../shared/data/sigmahq-kubernetes-audit"
+    )]
+    pub(crate) sigma_dir: PathBuf,
+
+    /// Falco's Kubernetes audit files, replicated into a corpus.
+    #[arg(
+        long,
+        value_name = "DIR",
+        default_value = "../shared/data/falco-k8s-audit"
+    )]
+    pub(crate) falco_dir: PathBuf,
+
+    /// The Fluent Bit module (the wasm32-wasip1 build of transform); its rows are skipped
+    /// without it.
+    #[arg(long, value_name = "WASM")]
+    pub(crate) fluent_bit_module: Option<PathBuf>,
+
+    /// Also write the generated corpora to this directory.
+    #[arg(long, value_name = "DIR")]
+    pub(crate) corpus_out: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

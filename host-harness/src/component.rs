@@ -17,7 +17,7 @@ use std::time::Duration;
 use anyhow::{Context as _, Result};
 use crowsnest_transform::api;
 use wasmtime::component::{Linker, ResourceTable};
-use wasmtime::{Config, Engine, Store, StoreLimits, StoreLimitsBuilder, Trap};
+use wasmtime::{Config, Engine, ResourceLimiter, Store, StoreLimits, StoreLimitsBuilder, Trap};
 use wasmtime_wasi::{WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
 
 use crate::cache;
@@ -147,7 +147,10 @@ impl Runtime {
         let state = HostState {
             wasi,
             table: ResourceTable::new(),
-            limits,
+            limits: Limiter {
+                limits,
+                memory_peak: 0,
+            },
             stderr,
         };
         let mut store = Store::new(&self.engine, state);
@@ -175,8 +178,51 @@ impl Runtime {
 pub(crate) struct HostState {
     wasi: WasiCtx,
     table: ResourceTable,
-    limits: StoreLimits,
+    limits: Limiter,
     stderr: StderrTail,
+}
+
+/// The store's caps, noting the largest linear memory granted (`crowsnest bench`
+/// reports it: linear memory never shrinks, so it is also the current size).
+struct Limiter {
+    limits: StoreLimits,
+    memory_peak: usize,
+}
+
+impl ResourceLimiter for Limiter {
+    fn memory_growing(
+        &mut self,
+        current: usize,
+        desired: usize,
+        maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
+        let granted = self.limits.memory_growing(current, desired, maximum)?;
+        if granted {
+            self.memory_peak = self.memory_peak.max(desired);
+        }
+        Ok(granted)
+    }
+
+    fn table_growing(
+        &mut self,
+        current: usize,
+        desired: usize,
+        maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
+        self.limits.table_growing(current, desired, maximum)
+    }
+
+    fn instances(&self) -> usize {
+        self.limits.instances()
+    }
+
+    fn tables(&self) -> usize {
+        self.limits.tables()
+    }
+
+    fn memories(&self) -> usize {
+        self.limits.memories()
+    }
 }
 
 impl WasiView for HostState {
@@ -196,6 +242,11 @@ pub(crate) struct Instance {
 }
 
 impl Instance {
+    /// The largest linear memory this instance was granted, in bytes.
+    pub(crate) fn memory_bytes(&self) -> usize {
+        self.store.data().limits.memory_peak
+    }
+
     pub(crate) fn configure(
         &mut self,
         files: &[api::PackFile],

@@ -7,6 +7,7 @@
 //! Every decision about a record is the engine's.
 
 mod backend;
+mod bench;
 mod cache;
 mod cli;
 mod component;
@@ -51,6 +52,7 @@ fn run(cli: Cli) -> ExitCode {
         Command::Filter(_) => Err(anyhow::anyhow!(
             "filter reads its input with poll(2) and drains on SIGTERM: it needs a Unix system"
         )),
+        Command::Bench(args) => bench::run(&cli.global, args),
         Command::Rules(RulesCommand::Check { dir }) => rules_check::run(dir),
         Command::Rules(RulesCommand::Test { dir }) => rules_test::run(&cli.global, dir),
         Command::Rules(RulesCommand::Doc { dir, scenarios }) => {

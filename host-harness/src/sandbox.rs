@@ -81,6 +81,11 @@ impl Sandbox {
         self.restarts
     }
 
+    /// The running instance's linear memory, in bytes.
+    pub(crate) fn memory_bytes(&self) -> usize {
+        self.instance.memory_bytes()
+    }
+
     /// Checkpoints taken so far (after a pack, options, a restore, a long journal).
     pub(crate) fn checkpoints(&self) -> u64 {
         self.checkpoints
