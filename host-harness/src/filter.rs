@@ -360,6 +360,7 @@ impl Filter {
         self.summary.restarts = self.backend.restarts();
         let stats = self.backend.stats()?;
         self.summary.state = Some((stats.containers_tracked, stats.state_evictions));
+        self.summary.correlations = Some((stats.correlation_groups, stats.correlation_evictions));
         if !quiet {
             self.summary.write(&mut io::stderr().lock())?;
         }

@@ -286,6 +286,7 @@ impl Replay {
         self.summary.restarts = self.backend.restarts();
         let stats = self.backend.stats()?;
         self.summary.state = Some((stats.containers_tracked, stats.state_evictions));
+        self.summary.correlations = Some((stats.correlation_groups, stats.correlation_evictions));
         self.writer.finish(&mut self.out)?;
         if !quiet {
             if format == Format::Table {

@@ -33,6 +33,8 @@ pub(crate) struct Summary {
     pub(crate) restarts: u64,
     /// Containers the engine tracks at the end, and how many it evicted.
     pub(crate) state: Option<(u64, u64)>,
+    /// Correlation windows open at the end, and how many the state bound evicted.
+    pub(crate) correlations: Option<(u64, u64)>,
     /// Bytes of record text framed (decompressed).
     pub(crate) bytes_in: u64,
     /// Wall time from the first input read to the last batch, and which engine ran.
@@ -107,6 +109,12 @@ impl Summary {
             writeln!(
                 out,
                 "state: {tracked} containers tracked, {evicted} evicted"
+            )?;
+        }
+        if let Some((open, evicted)) = self.correlations {
+            writeln!(
+                out,
+                "correlations: {open} windows open, {evicted} evicted at the state bound"
             )?;
         }
         if let Some(line) = self.throughput() {

@@ -307,6 +307,11 @@ fn field_warnings(
 const MAX_REGEX_BYTES: usize = 4096;
 /// The most values one detection item may list (an allow-list belongs in the policy).
 const MAX_VALUES_PER_ITEM: usize = 10_000;
+/// The most values an `|all` item may list. Values of an ordinary item share one
+/// automaton, but each `|all` value is searched for on its own, so such an item costs
+/// one scan of the field per value on every event: 2,000 `contains|all` values over a
+/// 300 KB command line take seconds. Real rules list a handful.
+const MAX_ALL_VALUES_PER_ITEM: usize = 64;
 
 /// Rules too costly to run in a pipeline: a regex over the size limit, a value list past
 /// the item limit. Errors, located at the field they are on.
@@ -321,6 +326,18 @@ fn cost_errors(path: &str, doc: &Document<'_>, rule: &SigmaRule, out: &mut Vec<D
                             field.clone(),
                             format!(
                                 "{} values in one item (limit {MAX_VALUES_PER_ITEM}); move the list into policy.yml",
+                                item.values.len()
+                            ),
+                        ));
+                    }
+                    if item.field.modifiers.contains(&Modifier::All)
+                        && item.values.len() > MAX_ALL_VALUES_PER_ITEM
+                    {
+                        found.push((
+                            field.clone(),
+                            format!(
+                                "{} values under |all (limit {MAX_ALL_VALUES_PER_ITEM}): each one is a \
+                                 separate scan of the field on every event",
                                 item.values.len()
                             ),
                         ));

@@ -78,6 +78,23 @@ fn a_value_list_at_the_item_limit_is_accepted() {
     assert_eq!(info.rules, 1);
 }
 
+#[test]
+fn too_many_values_under_all_are_rejected_at_their_field() {
+    let values: Vec<String> = (0..65).map(|i| format!("part-{i}")).collect();
+    let text = rule_with_values("process.command_line|contains|all", &values);
+    let errs = rejected(&[file("hostile/all.yml", text)]);
+    assert_eq!(errs.len(), 1, "{errs:#?}");
+    let e = &errs[0];
+    assert_eq!(e.code, "rule.too-costly", "{e}");
+    assert_eq!((e.line, e.column), (7, 5), "{e}");
+    assert!(e.message.contains("65 values under |all (limit 64)"), "{e}");
+    // At the limit it loads.
+    let text = rule_with_values("process.command_line|contains|all", &values[..64]);
+    Detector::new()
+        .configure(&[file("ok/all.yml", text)])
+        .expect("64 values under |all is within the limit");
+}
+
 /// `n` distinct detection rules, one file.
 fn many_rules(n: usize) -> String {
     (0..n)
