@@ -47,6 +47,35 @@ fn alerts_except(run: &Run, lines: &[usize]) -> Vec<Value> {
         .collect()
 }
 
+/// The accounting every fault test makes: the input had `records_in` records, the
+/// summary's balance says in = out + reported, and each reported record has its own
+/// located `sandbox.*` or `decode.*` diagnostic among the summary's (all listed: these
+/// runs have fewer than its cap). Returns the balance.
+fn assert_accounted(run: &Run, file: &Path, records_in: u64) -> Balance {
+    let balance = run.balance();
+    assert_eq!(balance.records_in, records_in, "{}", run.stderr);
+    assert_eq!(
+        balance.records_in,
+        balance.out + balance.reported,
+        "in = out + reported: {}",
+        run.stderr
+    );
+    let prefix = format!("{}:", file.display());
+    let fault_lines = run
+        .stderr
+        .lines()
+        .map(str::trim_start)
+        .filter(|l| l.starts_with(&prefix))
+        .filter(|l| l.contains("error[sandbox.") || l.contains("error[decode."))
+        .count() as u64;
+    assert_eq!(
+        fault_lines, balance.reported,
+        "one located diagnostic per reported record:\n{}",
+        run.stderr
+    );
+    balance
+}
+
 /// The summary's diagnostic line for `file:line`.
 fn diagnostic_at<'a>(run: &'a Run, file: &Path, line: usize) -> &'a str {
     let prefix = format!("{}:{line}:1: ", file.display());
@@ -64,6 +93,7 @@ fn trapping_record_is_reported_and_the_rest_processed() {
     let input = input_with_poison(&tmp, "crowsnest-fault:trap", &[poison]);
     let normal = replay(None, &input, &[]);
     normal.expect_code(0);
+    assert_accounted(&normal, &input, 40);
     assert_eq!(
         normal.balance(),
         Balance {
@@ -82,6 +112,7 @@ fn trapping_record_is_reported_and_the_rest_processed() {
     for batch in ["256", "7", "1"] {
         let faulty = replay(Some(fault_component()), &input, &["--batch", batch]);
         faulty.expect_code(0);
+        assert_accounted(&faulty, &input, 40);
         assert_eq!(
             faulty.balance(),
             Balance {
@@ -117,6 +148,7 @@ fn several_poison_records_are_each_isolated() {
     let normal = replay(None, &input, &[]);
     let faulty = replay(Some(fault_component()), &input, &["--batch", "16"]);
     faulty.expect_code(0);
+    assert_accounted(&faulty, &input, 40);
     assert_eq!(
         faulty.balance(),
         Balance {
@@ -140,6 +172,7 @@ fn endless_record_times_out_and_the_rest_is_processed() {
     // The test fails after RUN_TIMEOUT rather than hanging if the deadline never fires.
     let faulty = replay(Some(fault_component()), &input, &["--deadline-ms", "200"]);
     faulty.expect_code(0);
+    assert_accounted(&faulty, &input, 40);
     assert_eq!(
         faulty.balance(),
         Balance {
@@ -167,6 +200,7 @@ fn fault_injection_component_is_harmless_on_clean_input() {
     let normal = replay(None, &input, &[]);
     let faulty = replay(Some(fault_component()), &input, &[]);
     faulty.expect_code(0);
+    assert_accounted(&faulty, &input, 40);
     assert_eq!(faulty.balance(), normal.balance());
     assert_eq!(faulty.ndjson(), normal.ndjson());
     assert!(
@@ -203,6 +237,7 @@ fn record_too_big_for_the_memory_cap_is_reported_as_sandbox_memory() {
         "jsonl",
     ]);
     run.expect_code(0);
+    assert_accounted(&run, &input, 11);
     assert_eq!(
         run.balance(),
         Balance {
@@ -214,4 +249,31 @@ fn record_too_big_for_the_memory_cap_is_reported_as_sandbox_memory() {
     let diagnostic = diagnostic_at(&run, &input, 4);
     assert!(diagnostic.contains("error[sandbox.memory]"), "{diagnostic}");
     assert!(diagnostic.contains("8 MiB"), "{diagnostic}");
+
+    // The other records raise what they raise without the huge one (whose line the
+    // clean input does not have: later lines move up by one).
+    let clean_input = tmp.write("clean.ndjson", docker_events(2).join("\n") + "\n");
+    let clean = replay(None, &clean_input, &[]);
+    clean.expect_code(0);
+    let moved: Vec<(u64, String)> = run
+        .ndjson()
+        .iter()
+        .map(|a| {
+            let line = a["line"].as_u64().unwrap();
+            let line = if line > 4 { line - 1 } else { line };
+            (line, a["rule_id"].as_str().unwrap().to_string())
+        })
+        .collect();
+    let expected: Vec<(u64, String)> = clean
+        .ndjson()
+        .iter()
+        .map(|a| {
+            (
+                a["line"].as_u64().unwrap(),
+                a["rule_id"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert!(!expected.is_empty());
+    assert_eq!(moved, expected);
 }
