@@ -397,3 +397,33 @@ fn a_correlation_grouped_by_a_unique_field_is_bounded_in_the_component() {
     assert!(open <= 5000, "{correlations}");
     assert_eq!(open + evicted, DISTINCT as u64, "{correlations}");
 }
+
+#[test]
+fn consecutive_replays_with_a_state_file_correlate_across_them() {
+    // The risky-launch correlation (AN0693): the launch in one replay, the shell in the
+    // next; with --state the second replay completes it, once; without, it cannot.
+    const RISKY_LAUNCH: &str = "b5f8e2c4-7a3d-4c19-9d6e-2f1a8c5b3e70";
+    let scenario =
+        common::samples().join("scenarios/an0693-risky-launch/attack-k8s-privileged-pod-shell");
+    let dir = TempDir::new("faults-replay-state");
+    let state = dir.path().join("replay.state");
+    let replay = |inputs: &[&str], state: Option<&std::path::Path>| {
+        let mut cmd = crowsnest();
+        cmd.args(["replay", "--format", "jsonl", "--quiet"]);
+        if let Some(state) = state {
+            cmd.arg("--state").arg(state);
+        }
+        cmd.args(inputs.iter().map(|f| scenario.join(f)));
+        let run = run_command(cmd, None, common::RUN_TIMEOUT);
+        run.expect_code(0);
+        run.ndjson()
+            .iter()
+            .filter(|a| a["rule_id"] == RISKY_LAUNCH)
+            .count()
+    };
+    let launch = ["1-k8s-audit.ndjson", "2-k8s-events.ndjson"];
+    assert_eq!(replay(&launch, Some(&state)), 0);
+    assert!(state.exists(), "the state is written at the end");
+    assert_eq!(replay(&["3-falco.ndjson"], Some(&state)), 1);
+    assert_eq!(replay(&["3-falco.ndjson"], None), 0);
+}

@@ -148,6 +148,18 @@ pub(crate) struct ReplayArgs {
     /// --rules).
     #[arg(long)]
     pub(crate) watch: bool,
+
+    /// Continue from the engine state in FILE (containers, open correlation windows)
+    /// when it exists, and write the state at the end to it, so that consecutive replays
+    /// (yesterday's logs, then today's) correlate across them. A FILE that cannot be
+    /// restored stops the replay (exit 2) unless --discard-bad-state.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) state: Option<PathBuf>,
+
+    /// With --state: when FILE cannot be read or restored, say so on stderr and start
+    /// with empty state instead of exiting.
+    #[arg(long, requires = "state")]
+    pub(crate) discard_bad_state: bool,
 }
 
 #[derive(Debug, Args)]

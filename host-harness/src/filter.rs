@@ -370,7 +370,7 @@ impl Filter {
 
 /// `--state FILE`: the engine's state on disk, written only after the output it
 /// covers.
-struct StateFile {
+pub(crate) struct StateFile {
     path: PathBuf,
     /// Records were processed since the last write.
     dirty: bool,
@@ -382,7 +382,11 @@ struct StateFile {
 impl StateFile {
     /// Restore from `path` when it exists. `None` when it cannot be restored and
     /// `discard` is off: the error has been printed, the filter must stop.
-    fn open(path: &Path, backend: &mut Backend, discard: bool) -> Result<Option<StateFile>> {
+    pub(crate) fn open(
+        path: &Path,
+        backend: &mut Backend,
+        discard: bool,
+    ) -> Result<Option<StateFile>> {
         let refused = match fs::read(path) {
             Ok(blob) => match backend.restore(&blob)? {
                 Ok(()) => None,
@@ -421,7 +425,7 @@ impl StateFile {
 
     /// Snapshot the engine and replace the file atomically: a temporary file next to
     /// it, written and fsynced, renamed over it, and the directory fsynced.
-    fn save(&mut self, backend: &mut Backend) -> Result<()> {
+    pub(crate) fn save(&mut self, backend: &mut Backend) -> Result<()> {
         let blob = backend.snapshot()?;
         let tmp = self.path.with_extension("tmp");
         let write = || -> io::Result<()> {

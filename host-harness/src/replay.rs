@@ -20,6 +20,7 @@ use crowsnest_transform::framing;
 use crate::backend::{Backend, EngineChoice};
 use crate::cli::{Format, GlobalArgs, ReplayArgs};
 use crate::component::Limits;
+use crate::filter::StateFile;
 use crate::input::{self, Input};
 use crate::output::AlertWriter;
 use crate::pack_dir;
@@ -56,6 +57,13 @@ pub(crate) fn run(global: &GlobalArgs, args: &ReplayArgs) -> Result<ExitCode> {
         vpc_flow_format: global.vpc_flow_format.clone(),
         ..Options::default()
     })?;
+    let mut state = match &args.state {
+        Some(path) => match StateFile::open(path, &mut backend, args.discard_bad_state)? {
+            Some(state) => Some(state),
+            None => return Ok(ExitCode::from(2)),
+        },
+        None => None,
+    };
 
     let (inputs, input_errors) = input::expand(&args.inputs);
     let mut failed = false;
@@ -93,7 +101,7 @@ pub(crate) fn run(global: &GlobalArgs, args: &ReplayArgs) -> Result<ExitCode> {
     }
     let engine = if global.native { "native" } else { "component" };
     replay.summary.elapsed = Some((started.elapsed(), engine));
-    replay.finish(format, global.quiet)?;
+    replay.finish(format, global.quiet, state.as_mut())?;
     Ok(if failed {
         ExitCode::from(2)
     } else {
@@ -281,7 +289,8 @@ impl Replay {
 
     /// The table (if any), then the summary: after the table on stdout, or on stderr
     /// when stdout carries machine output.
-    fn finish(mut self, format: Format, quiet: bool) -> Result<()> {
+    /// With `--state`, the engine's state is written last, after every alert is out.
+    fn finish(mut self, format: Format, quiet: bool, state: Option<&mut StateFile>) -> Result<()> {
         self.progress.finish();
         self.summary.restarts = self.backend.restarts();
         let stats = self.backend.stats()?;
@@ -298,6 +307,9 @@ impl Replay {
             }
         }
         self.out.flush()?;
+        if let Some(state) = state {
+            state.save(&mut self.backend)?;
+        }
         Ok(())
     }
 }
