@@ -20,6 +20,8 @@ mod docker_events;
 mod docker_inspect;
 mod envelope;
 mod falco;
+#[doc(hidden)]
+pub mod fuzzing;
 mod gcp_audit;
 mod k8s_audit;
 mod k8s_audit_aks;

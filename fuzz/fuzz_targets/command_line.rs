@@ -1,0 +1,9 @@
+//! Fuzz target: command_line.rs: container CLI invocations in a process's argv.
+#![no_main]
+
+use crowsnest_transform::decode::fuzzing;
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    fuzzing::command_line(data);
+});

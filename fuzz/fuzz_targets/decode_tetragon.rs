@@ -1,0 +1,10 @@
+//! Fuzz target: tetragon.rs: Tetragon process events.
+#![no_main]
+
+use crowsnest_transform::decode::fuzzing::decode_lines;
+use crowsnest_transform::model::Source;
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    decode_lines(Some(Source::Tetragon), data, None);
+});

@@ -1,0 +1,9 @@
+//! Fuzz target: docker_api.rs: Docker Engine API routes and query parameters.
+#![no_main]
+
+use crowsnest_transform::decode::fuzzing;
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    fuzzing::docker_api(data);
+});

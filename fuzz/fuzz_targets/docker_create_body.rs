@@ -1,0 +1,9 @@
+//! Fuzz target: docker_create_body.rs: container create and exec request bodies.
+#![no_main]
+
+use crowsnest_transform::decode::fuzzing;
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    fuzzing::docker_create_body(data);
+});

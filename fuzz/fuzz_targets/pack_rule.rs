@@ -1,0 +1,9 @@
+//! Fuzz target: pack.rs: the bytes as a rule pack's Sigma rule file.
+#![no_main]
+
+use crowsnest_transform::decode::fuzzing;
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    let _ = fuzzing::pack_rule(data);
+});
