@@ -78,6 +78,16 @@ struct RawMountPoint<'a> {
 pub(crate) fn decode(text: &str) -> Result<Decoded<'_>, DecodeError> {
     let raw: RawInspect<'_> =
         serde_json::from_str(text).map_err(|e| DecodeError::from_json(Source::DockerInspect, e))?;
+    // Every field is optional, for collectors that trim the record; an object with none of
+    // these is not inspect output (it is another format's record that did not decode, and
+    // must keep that format's error rather than become an empty container).
+    if raw.id.is_none() && raw.config.is_none() && raw.host_config.is_none() {
+        return Err(DecodeError::shape(
+            Source::DockerInspect,
+            1,
+            "none of `Id`, `Config`, `HostConfig`",
+        ));
+    }
 
     let mut event = Event::new(Source::DockerInspect, Action::ContainerCreate, "inspect");
     event.time_ns = raw.created.as_ref().and_then(|c| parse_rfc3339_ns(&c.0));
