@@ -279,7 +279,7 @@ pub struct Workload<'a> {
 }
 
 /// A host path mounted into a container.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct HostMount<'a> {
     pub host_path: Cow<'a, str>,
     pub container_path: Option<Cow<'a, str>>,
@@ -287,7 +287,7 @@ pub struct HostMount<'a> {
 }
 
 /// A restart policy that the runtime or orchestrator applies.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct RestartPolicy<'a> {
     /// `no`, `always`, `unless-stopped`, `on-failure` (Docker); `Always`,
     /// `OnFailure`, `Never` (Kubernetes), as written by the source.
@@ -300,7 +300,7 @@ pub struct RestartPolicy<'a> {
 ///
 /// Pod-level settings (host namespaces, pod `runAsUser`) are copied onto each
 /// container so a rule reads one place whatever the source.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct SecurityContext<'a> {
     pub privileged: Option<bool>,
     pub host_pid: Option<bool>,

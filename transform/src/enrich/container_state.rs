@@ -13,12 +13,23 @@
 //! It is bounded by entries and by bytes: past either bound the least recently touched
 //! entry is evicted and counted, and entries not touched for the TTL (in event time) go
 //! first, so a host that never sees `destroy` events cannot grow it without limit.
+//!
+//! Memory: a fleet runs few images and few distinct launch settings, so image references,
+//! security contexts and principals are interned (one shared copy, dropped with the last
+//! entry that holds it), an entry keeps only what joins and rules read, and the recency
+//! order and short-id index point at the entry's key instead of copying it. The byte
+//! count is an estimate of the real heap, allocator overhead included (see `weigh`), and
+//! is what `Stats::state_bytes` reports.
 
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::hash::Hash;
+use std::mem::size_of;
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
-use crate::model::{Action, Container, ContainerRole, Event, Source, Workload};
+use crate::image_ref::ImageRef;
+use crate::model::{Action, Container, ContainerRole, Event, SecurityContext, Source, Workload};
 use crate::rules::Derived;
 
 /// Bounds of the table.
@@ -46,29 +57,113 @@ impl Default for Limits {
     }
 }
 
+/// One container's remembered launch attributes. The id is the entry's key (or absent,
+/// for a pod's or task definition's containers); the shared parts are interned.
+#[derive(Debug, Clone)]
+struct Stored {
+    name: Option<Box<str>>,
+    image: Option<Arc<ImageRef<'static>>>,
+    security: Arc<SecurityContext<'static>>,
+    role: ContainerRole,
+}
+
+impl Stored {
+    fn to_container(&self) -> Container<'static> {
+        Container {
+            id: None,
+            name: self.name.as_deref().map(|n| n.to_string().into()),
+            image: self.image.as_deref().cloned(),
+            role: self.role,
+            security: (*self.security).clone(),
+        }
+    }
+
+    fn name_is(&self, name: Option<&str>) -> bool {
+        self.name.as_deref() == name
+    }
+}
+
+/// An event time in seconds, or none; `i64::MIN` stands for none, so an entry keeps
+/// three of them in 24 bytes.
+#[derive(Debug, Clone, Copy)]
+struct Secs(i64);
+
+impl Secs {
+    const NONE: Secs = Secs(i64::MIN);
+
+    fn get(self) -> Option<i64> {
+        (self.0 != i64::MIN).then_some(self.0)
+    }
+
+    fn of(t: Option<i64>) -> Secs {
+        t.map_or(Secs::NONE, |t| Secs(t.max(i64::MIN + 1)))
+    }
+}
+
 /// What the table holds about one key: a container (by id), or a group of containers
 /// (a pod, an ECS task definition) by its name.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug)]
 struct Entry {
+    containers: Box<[Stored]>,
+    workload: Option<Box<Workload<'static>>>,
+    created_by: Option<Arc<str>>,
+    created_s: Secs,
+    started_s: Secs,
+    stopped_s: Secs,
+    last_seen_s: i64,
+    /// Recency stamp: the entry's key in `order`.
+    touched: u64,
+    /// Estimated heap bytes of the entry and its slots in the table's maps.
+    bytes: u32,
+    /// A process or connection has been seen from it.
+    acted: bool,
+}
+
+impl Entry {
+    fn new(now_s: i64) -> Self {
+        Entry {
+            containers: Box::new([]),
+            workload: None,
+            created_by: None,
+            created_s: Secs::NONE,
+            started_s: Secs::NONE,
+            stopped_s: Secs::NONE,
+            last_seen_s: now_s,
+            touched: 0,
+            bytes: 0,
+            acted: false,
+        }
+    }
+}
+
+/// Interned values an entry gave up (replaced or removed), to be released.
+#[derive(Default)]
+struct Released {
+    containers: Box<[Stored]>,
+    created_by: Option<Arc<str>>,
+}
+
+/// An entry as snapshots hold it: the layout every snapshot so far was written in.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct SavedEntry {
     containers: Vec<Container<'static>>,
     workload: Option<Workload<'static>>,
     created_by: Option<String>,
     created_s: Option<i64>,
     started_s: Option<i64>,
     stopped_s: Option<i64>,
-    /// A process or connection has been seen from it.
     acted: bool,
     last_seen_s: i64,
-    /// Approximate heap bytes, for the byte bound.
+    #[serde(default)]
     bytes: usize,
-    /// Recency stamp; an id's stamp in `order` older than this one is stale.
+    #[serde(default)]
     touched: u64,
 }
 
 /// What survives a restart of the pipeline (see `Detector::snapshot`).
 #[derive(Debug, Default, Serialize, Deserialize)]
 pub(crate) struct StateSnapshot {
-    entries: Vec<(String, Entry)>,
+    entries: Vec<(String, SavedEntry)>,
     evictions: u64,
     #[serde(default)]
     seen: Vec<String>,
@@ -76,77 +171,196 @@ pub(crate) struct StateSnapshot {
     first_event_s: Option<i64>,
 }
 
+/// Heap bytes glibc's malloc takes for an allocation of `n` bytes: an 8-byte header,
+/// 16-byte granules, 32 bytes at least (dlmalloc in the component is close to it).
+fn chunk(n: usize) -> usize {
+    if n == 0 {
+        0
+    } else {
+        (n + 8).div_ceil(16).max(2) * 16
+    }
+}
+
+/// Bytes a value of `T` takes as a slot of a `HashMap`/`HashSet`: the slot, its control
+/// byte, at the table's average load (between 7/8 and 7/16 full).
+fn slot<T>() -> usize {
+    (size_of::<T>() + 1) * 3 / 2
+}
+
+fn str_heap(s: &str) -> usize {
+    chunk(s.len())
+}
+
+fn strings<'a>(v: impl IntoIterator<Item = &'a std::borrow::Cow<'a, str>>) -> usize {
+    v.into_iter().map(|s| str_heap(s) + 24).sum()
+}
+
+/// A set of shared values, each dropped when the last entry holding it is.
+struct Interner<T: ?Sized + Eq + Hash> {
+    set: HashSet<Arc<T>>,
+    bytes: usize,
+}
+
+impl<T: ?Sized + Eq + Hash> Default for Interner<T> {
+    fn default() -> Self {
+        Interner {
+            set: HashSet::new(),
+            bytes: 0,
+        }
+    }
+}
+
+impl<T: ?Sized + Eq + Hash> Interner<T> {
+    fn insert(&mut self, value: T, weigh: usize) -> Arc<T>
+    where
+        T: Sized,
+    {
+        let shared = Arc::new(value);
+        self.bytes += weigh + slot::<Arc<T>>();
+        self.set.insert(Arc::clone(&shared));
+        shared
+    }
+
+    /// Drop `shared` from the set when the set and `shared` are its last holders.
+    fn release(&mut self, shared: Arc<T>, weigh: impl FnOnce(&T) -> usize) {
+        if Arc::strong_count(&shared) == 2 && self.set.remove(&*shared) {
+            self.bytes = self.bytes.saturating_sub(weigh(&shared) + slot::<Arc<T>>());
+        }
+    }
+
+    #[cfg(test)]
+    fn len(&self) -> usize {
+        self.set.len()
+    }
+}
+
+fn weigh_image(i: &ImageRef<'_>) -> usize {
+    chunk(16 + size_of::<ImageRef<'static>>())
+        + str_heap(&i.reference)
+        + str_heap(&i.registry)
+        + str_heap(&i.repository)
+        + i.tag.as_deref().map_or(0, str_heap)
+        + i.digest.as_deref().map_or(0, str_heap)
+}
+
+fn weigh_security(s: &SecurityContext<'_>) -> usize {
+    chunk(16 + size_of::<SecurityContext<'static>>())
+        + strings(&s.cap_add)
+        + strings(&s.security_opt)
+        + strings(&s.devices)
+        + s.host_mounts
+            .iter()
+            .map(|m| {
+                size_of::<crate::model::HostMount<'static>>()
+                    + str_heap(&m.host_path)
+                    + m.container_path.as_deref().map_or(0, str_heap)
+            })
+            .sum::<usize>()
+        + s.user.as_deref().map_or(0, str_heap)
+        + s.restart_policy.as_ref().map_or(0, |r| str_heap(&r.name))
+        + s.entrypoint.as_ref().map_or(0, |v| strings(v))
+        + s.command.as_ref().map_or(0, |v| strings(v))
+}
+
+fn weigh_principal(p: &str) -> usize {
+    chunk(16 + p.len())
+}
+
+fn weigh_workload(w: &Workload<'_>) -> usize {
+    chunk(size_of::<Workload<'static>>())
+        + str_heap(&w.kind)
+        + [&w.name, &w.namespace, &w.uid, &w.owner]
+            .into_iter()
+            .flatten()
+            .map(|s| str_heap(s))
+            .sum::<usize>()
+}
+
+/// An entry's own heap (interned values are counted once, by their interner): its
+/// slot in `entries`, its key, its place in `order` and the short-id index, its
+/// containers' names and its workload.
+fn weigh(key: &str, entry: &Entry) -> usize {
+    let order = size_of::<(u64, Arc<str>)>() * 2;
+    let short_id = if is_long_container_key(key) {
+        slot::<([u8; SHORT_ID], Arc<str>)>()
+    } else {
+        0
+    };
+    slot::<(Arc<str>, Entry)>()
+        + chunk(16 + key.len())
+        + order
+        + short_id
+        + chunk(entry.containers.len() * size_of::<Stored>())
+        + entry
+            .containers
+            .iter()
+            .map(|c| c.name.as_deref().map_or(0, str_heap))
+            .sum::<usize>()
+        + entry.workload.as_deref().map_or(0, weigh_workload)
+}
+
 pub(crate) struct ContainerTable {
-    entries: HashMap<String, Entry>,
-    /// Keys in order of last touch, with the stamp they were touched at; keys whose
-    /// stamp moved on are skipped when evicting (lazy deletion keeps touch O(1)).
-    order: VecDeque<(String, u64)>,
-    /// 12-character short ids (Falco, `docker ps`) to full container ids.
-    short_ids: HashMap<String, String>,
+    entries: HashMap<Arc<str>, Entry>,
+    /// Keys by the stamp they were last touched at, least recent first.
+    order: BTreeMap<u64, Arc<str>>,
+    /// 12-character short ids (Falco, `docker ps`) to the full container's key.
+    short_ids: HashMap<[u8; SHORT_ID], Arc<str>>,
+    images: Interner<ImageRef<'static>>,
+    contexts: Interner<SecurityContext<'static>>,
+    principals: Interner<str>,
     /// Images, registries and principals seen, for first sightings (bounded with the table).
-    seen: HashSet<String>,
+    seen: HashSet<Box<str>>,
+    seen_bytes: usize,
+    /// Scratch for first-sighting keys.
+    scratch: String,
     first_event_s: Option<i64>,
     clock: u64,
-    bytes: usize,
+    /// The entries' own bytes (see `weigh`).
+    entry_bytes: usize,
     limits: Limits,
     evictions: u64,
 }
 
 const SHORT_ID: usize = 12;
+const CONTAINER_PREFIX: &str = "c:";
 
 fn container_key(id: &str) -> String {
-    format!("c:{id}")
+    format!("{CONTAINER_PREFIX}{id}")
+}
+
+fn is_long_container_key(key: &str) -> bool {
+    key.strip_prefix(CONTAINER_PREFIX)
+        .is_some_and(|id| id.len() > SHORT_ID && id.is_char_boundary(SHORT_ID))
+}
+
+fn short_id(key: &str) -> Option<[u8; SHORT_ID]> {
+    let id = key.strip_prefix(CONTAINER_PREFIX)?;
+    if id.len() > SHORT_ID && id.is_char_boundary(SHORT_ID) {
+        id.as_bytes()[..SHORT_ID].try_into().ok()
+    } else {
+        None
+    }
 }
 
 fn pod_key(namespace: &str, name: &str) -> String {
     format!("pod:{namespace}/{name}")
 }
 
-fn weigh(containers: &[Container<'_>], workload: Option<&Workload<'_>>) -> usize {
-    // Fixed overhead of the entry and its map slot, plus the strings it holds.
-    let strings = |c: &Container<'_>| {
-        let s = &c.security;
-        c.id.as_ref().map_or(0, |v| v.len())
-            + c.name.as_ref().map_or(0, |v| v.len())
-            + c.image.as_ref().map_or(0, |i| {
-                i.reference.len() + i.registry.len() + i.repository.len() + 96
-            })
-            + s.cap_add.iter().map(|v| v.len() + 24).sum::<usize>()
-            + s.host_mounts
-                .iter()
-                .map(|m| m.host_path.len() + m.container_path.as_ref().map_or(0, |v| v.len()) + 56)
-                .sum::<usize>()
-            + s.entrypoint
-                .iter()
-                .flatten()
-                .map(|v| v.len() + 24)
-                .sum::<usize>()
-            + s.command
-                .iter()
-                .flatten()
-                .map(|v| v.len() + 24)
-                .sum::<usize>()
-            + 320
-    };
-    160 + containers.iter().map(strings).sum::<usize>()
-        + workload.map_or(0, |w| {
-            w.kind.len()
-                + w.name.as_ref().map_or(0, |v| v.len())
-                + w.namespace.as_ref().map_or(0, |v| v.len())
-                + 96
-        })
-}
-
 impl ContainerTable {
     pub fn new(limits: Limits) -> Self {
         ContainerTable {
             entries: HashMap::new(),
-            order: VecDeque::new(),
+            order: BTreeMap::new(),
             short_ids: HashMap::new(),
+            images: Interner::default(),
+            contexts: Interner::default(),
+            principals: Interner::default(),
             seen: HashSet::new(),
+            seen_bytes: 0,
+            scratch: String::new(),
             first_event_s: None,
             clock: 0,
-            bytes: 0,
+            entry_bytes: 0,
             limits: Limits {
                 max_entries: limits.max_entries.max(1),
                 ..limits
@@ -166,8 +380,14 @@ impl ContainerTable {
         self.entries.len()
     }
 
+    /// Estimated heap bytes of everything the table holds: entries, interned values and
+    /// first sightings.
     pub fn bytes(&self) -> usize {
-        self.bytes
+        self.entry_bytes
+            + self.images.bytes
+            + self.contexts.bytes
+            + self.principals.bytes
+            + self.seen_bytes
     }
 
     pub fn evictions(&self) -> u64 {
@@ -176,55 +396,107 @@ impl ContainerTable {
 
     fn touch(&mut self, key: &str, now_s: i64) {
         self.clock += 1;
+        let Some((k, _)) = self.entries.get_key_value(key) else {
+            return;
+        };
+        let k = Arc::clone(k);
         if let Some(e) = self.entries.get_mut(key) {
+            self.order.remove(&e.touched);
             e.touched = self.clock;
             e.last_seen_s = e.last_seen_s.max(now_s);
-            self.order.push_back((key.to_string(), self.clock));
-        }
-        // Compact the order queue when stale stamps dominate it.
-        if self.order.len() > self.entries.len() * 4 + 64 {
-            let entries = &self.entries;
-            self.order
-                .retain(|(k, t)| entries.get(k).is_some_and(|e| e.touched == *t));
+            self.order.insert(self.clock, k);
         }
     }
 
     fn remove(&mut self, key: &str) {
-        if let Some(e) = self.entries.remove(key) {
-            self.bytes = self.bytes.saturating_sub(e.bytes + key.len());
-            if let Some(id) = key.strip_prefix("c:")
-                && id.len() > SHORT_ID
+        if let Some((key, e)) = self.entries.remove_entry(key) {
+            self.entry_bytes = self.entry_bytes.saturating_sub(e.bytes as usize);
+            self.order.remove(&e.touched);
+            if let Some(short) = short_id(&key)
+                && self.short_ids.get(&short).is_some_and(|k| *k == key)
             {
-                self.short_ids.remove(&id[..SHORT_ID]);
+                self.short_ids.remove(&short);
+            }
+            self.release(Released {
+                containers: e.containers,
+                created_by: e.created_by,
+            });
+        }
+    }
+
+    fn release(&mut self, released: Released) {
+        for c in released.containers {
+            if let Some(image) = c.image {
+                self.images.release(image, weigh_image);
+            }
+            self.contexts.release(c.security, weigh_security);
+        }
+        if let Some(p) = released.created_by {
+            self.principals.release(p, weigh_principal);
+        }
+    }
+
+    /// The stored form of a container: shared parts interned.
+    fn store(&mut self, c: &Container<'_>) -> Stored {
+        let image = c.image.as_ref().map(|i| {
+            let owned = i.clone().into_owned();
+            let weight = weigh_image(&owned);
+            let found = self.images.set.get(&owned).cloned();
+            found.unwrap_or_else(|| self.images.insert(owned, weight))
+        });
+        let security = {
+            let owned = c.security.clone().into_owned();
+            let weight = weigh_security(&owned);
+            let found = self.contexts.set.get(&owned).cloned();
+            found.unwrap_or_else(|| self.contexts.insert(owned, weight))
+        };
+        Stored {
+            name: c.name.as_deref().map(Box::from),
+            image,
+            security,
+            role: c.role,
+        }
+    }
+
+    fn principal(&mut self, name: &str) -> Arc<str> {
+        match self.principals.set.get(name) {
+            Some(shared) => Arc::clone(shared),
+            None => {
+                let shared: Arc<str> = Arc::from(name);
+                self.principals.bytes += weigh_principal(name) + slot::<Arc<str>>();
+                self.principals.set.insert(Arc::clone(&shared));
+                shared
             }
         }
     }
 
-    fn upsert(&mut self, key: String, now_s: i64, update: impl FnOnce(&mut Entry)) {
-        let entry = self.entries.entry(key.clone()).or_insert_with(|| Entry {
-            containers: Vec::new(),
-            workload: None,
-            created_by: None,
-            created_s: None,
-            started_s: None,
-            stopped_s: None,
-            acted: false,
-            last_seen_s: now_s,
-            bytes: 0,
-            touched: 0,
-        });
-        let before = entry.bytes;
-        update(entry);
-        entry.bytes = weigh(&entry.containers, entry.workload.as_ref())
-            + entry.created_by.as_ref().map_or(0, String::len);
-        self.bytes = self.bytes + entry.bytes + if before == 0 { key.len() } else { 0 } - before;
-        if let Some(id) = key.strip_prefix("c:")
-            && id.len() > SHORT_ID
-            && id.is_char_boundary(SHORT_ID)
-        {
-            self.short_ids
-                .insert(id[..SHORT_ID].to_string(), id.to_string());
-        }
+    fn upsert(&mut self, key: String, now_s: i64, update: impl FnOnce(&mut Entry) -> Released) {
+        let existing = self
+            .entries
+            .get_key_value(key.as_str())
+            .map(|(k, _)| Arc::clone(k));
+        let (key, released) = match existing.and_then(|k| Some((self.entries.get_mut(&k)?, k))) {
+            Some((entry, k)) => {
+                let released = update(entry);
+                let before = entry.bytes as usize;
+                entry.bytes = u32::try_from(weigh(&k, entry)).unwrap_or(u32::MAX);
+                self.entry_bytes = self.entry_bytes + entry.bytes as usize - before;
+                (k, released)
+            }
+            None => {
+                let k: Arc<str> = Arc::from(key);
+                let mut entry = Entry::new(now_s);
+                let released = update(&mut entry);
+                entry.bytes = u32::try_from(weigh(&k, &entry)).unwrap_or(u32::MAX);
+                self.entry_bytes += entry.bytes as usize;
+                if let Some(short) = short_id(&k) {
+                    self.short_ids.insert(short, Arc::clone(&k));
+                }
+                self.entries.insert(Arc::clone(&k), entry);
+                (k, released)
+            }
+        };
+        self.release(released);
         self.touch(&key, now_s);
         self.evict(now_s);
     }
@@ -232,22 +504,18 @@ impl ContainerTable {
     /// Drop expired entries at the front, then least recently used ones past the bounds.
     fn evict(&mut self, now_s: i64) {
         let horizon = now_s.saturating_sub(self.limits.ttl_secs);
-        while let Some((key, stamp)) = self.order.front().cloned() {
-            let Some(entry) = self.entries.get(&key) else {
-                self.order.pop_front();
+        while let Some((_, key)) = self.order.first_key_value() {
+            let Some(entry) = self.entries.get(key) else {
+                self.order.pop_first();
                 continue;
             };
-            if entry.touched != stamp {
-                self.order.pop_front();
-                continue;
-            }
-            let over =
-                self.entries.len() > self.limits.max_entries || self.bytes > self.limits.max_bytes;
+            let over = self.entries.len() > self.limits.max_entries
+                || self.bytes() > self.limits.max_bytes;
             let expired = entry.last_seen_s < horizon;
             if !(over || expired) {
                 break;
             }
-            self.order.pop_front();
+            let key = Arc::clone(key);
             self.remove(&key);
             self.evictions += 1;
         }
@@ -257,9 +525,10 @@ impl ContainerTable {
     fn resolve(&self, id: &str) -> String {
         let id = id.rsplit_once("://").map_or(id, |(_, rest)| rest);
         if id.len() == SHORT_ID
-            && let Some(full) = self.short_ids.get(id)
+            && let Ok(short) = <[u8; SHORT_ID]>::try_from(id.as_bytes())
+            && let Some(full) = self.short_ids.get(&short)
         {
-            return container_key(full);
+            return full.to_string();
         }
         container_key(id)
     }
@@ -267,10 +536,17 @@ impl ContainerTable {
     /// First sightings of values, after the learning period.
     fn first_seen(&mut self, kind: &str, value: &str, now_s: i64) -> Option<bool> {
         let first = *self.first_event_s.get_or_insert(now_s);
+        self.scratch.clear();
+        self.scratch.push_str(kind);
+        self.scratch.push(':');
+        self.scratch
+            .extend(value.chars().map(|c| c.to_ascii_lowercase()));
         let new = self.seen.len() < self.limits.max_entries
-            && self
-                .seen
-                .insert(format!("{kind}:{}", value.to_ascii_lowercase()));
+            && !self.seen.contains(self.scratch.as_str())
+            && {
+                self.seen_bytes += slot::<Box<str>>() + str_heap(&self.scratch);
+                self.seen.insert(Box::from(self.scratch.as_str()))
+            };
         let learning = now_s < first.saturating_add(self.limits.learning_period_secs);
         Some(new && !learning)
     }
@@ -330,28 +606,29 @@ impl ContainerTable {
         let key = self.resolve(id);
         if self
             .entries
-            .get(&key)
+            .get(key.as_str())
             .is_some_and(|e| !e.containers.is_empty())
         {
             event.action = Action::ContainerInspect;
         }
-        let stored = c.clone().into_owned();
-        let workload = event.workload.clone().map(Workload::into_owned);
+        let stored = self.store(c);
+        let workload = event.workload.clone().map(|w| Box::new(w.into_owned()));
         self.upsert(key, now_s, |e| {
-            e.containers = vec![stored];
             e.workload = workload;
-            e.created_s.get_or_insert(now_s);
+            if e.created_s.get().is_none() {
+                e.created_s = Secs(now_s);
+            }
+            Released {
+                containers: std::mem::replace(&mut e.containers, Box::new([stored])),
+                created_by: None,
+            }
         });
     }
 
     /// Containers named by id: join stored attributes, keep the lifecycle.
     fn by_container_id(&mut self, event: &mut Event<'_>, now_s: i64, derived: &mut Derived) {
-        let principal = event
-            .principal
-            .as_ref()
-            .map(|p| p.name.to_string())
-            .filter(|n| !n.is_empty());
         let action = event.action;
+        let creates = matches!(action, Action::ContainerCreate | Action::ContainerRun);
         for i in 0..event.containers.len() {
             let Some(id) = event.containers[i].id.as_deref() else {
                 continue;
@@ -359,9 +636,9 @@ impl ContainerTable {
             let key = self.resolve(id);
             // A short or prefixed id names the container by its full id from here on,
             // so every source's events about it carry the same one.
-            if key.len() != id.len() + 2
-                && let Some(full) = key.strip_prefix("c:")
-                && self.entries.contains_key(&key)
+            if key.len() != id.len() + CONTAINER_PREFIX.len()
+                && let Some(full) = key.strip_prefix(CONTAINER_PREFIX)
+                && self.entries.contains_key(key.as_str())
             {
                 event.containers[i].id = Some(std::borrow::Cow::Owned(full.to_string()));
             }
@@ -369,28 +646,29 @@ impl ContainerTable {
                 self.remove(&key);
                 continue;
             }
-            let known = self.entries.get(&key).cloned();
-            if let Some(entry) = &known {
+            let known = self.entries.get(key.as_str());
+            let history = known.map(|e| (e.acted, e.created_s, e.started_s, e.stopped_s));
+            if let Some(entry) = known {
                 // A create carries its own (possibly empty) attributes: never join onto
                 // it, so a thin create event cannot be mistaken for a privileged one.
-                if !matches!(action, Action::ContainerCreate | Action::ContainerRun)
-                    && let Some(stored) = entry.containers.first()
-                {
+                if !creates && let Some(stored) = entry.containers.first() {
                     let c = &mut event.containers[i];
                     if c.security.is_unknown() {
-                        c.security = stored.security.clone();
+                        c.security = (*stored.security).clone();
                     }
                     if c.image.is_none() {
-                        c.image = stored.image.clone();
+                        c.image = stored.image.as_deref().cloned();
                     }
                     if c.name.is_none() {
-                        c.name = stored.name.clone();
+                        c.name = stored.name.as_deref().map(|n| n.to_string().into());
                     }
                     if event.workload.is_none() {
-                        event.workload = entry.workload.clone();
+                        event.workload = entry.workload.as_deref().cloned();
                     }
                 }
-                derived.created_by = derived.created_by.take().or(entry.created_by.clone());
+                if derived.created_by.is_none() {
+                    derived.created_by = entry.created_by.as_deref().map(str::to_string);
+                }
             }
             let is_action = matches!(
                 action,
@@ -400,55 +678,61 @@ impl ContainerTable {
                     | Action::DnsQuery
             );
             if is_action {
-                derived.first_action = Some(!known.as_ref().is_some_and(|e| e.acted));
-                derived.since_start_secs = known
-                    .as_ref()
-                    .and_then(|e| e.started_s.or(e.created_s))
+                derived.first_action = Some(!history.is_some_and(|h| h.0));
+                derived.since_start_secs = history
+                    .and_then(|h| h.2.get().or(h.1.get()))
                     .map(|t| (now_s - t).max(0));
             }
             if matches!(
                 action,
                 Action::ContainerStart | Action::ContainerRestart | Action::ContainerRun
-            ) && let Some(stopped) = known.as_ref().and_then(|e| e.stopped_s)
+            ) && let Some(stopped) = history.and_then(|h| h.3.get())
             {
                 derived.stopped_for_secs = Some((now_s - stopped).max(0));
             }
             let lateness = self.limits.lateness_secs;
-            let principal = principal.clone();
-            let fresh = (known.is_none()
-                && !matches!(action, Action::ContainerCreate | Action::ContainerRun))
-            .then(|| event.containers[i].clone().into_owned());
+            let principal = match &event.principal {
+                Some(p) if creates && !p.name.is_empty() => Some(self.principal(&p.name)),
+                _ => None,
+            };
+            let fresh =
+                (history.is_none() && !creates && !event.containers[i].security.is_unknown())
+                    .then(|| self.store(&event.containers[i]));
             self.upsert(key, now_s, |e| {
-                if let Some(c) = fresh
-                    && !c.security.is_unknown()
-                {
-                    e.containers = vec![c];
+                let mut released = Released::default();
+                if let Some(c) = fresh {
+                    released.containers = std::mem::replace(&mut e.containers, Box::new([c]));
                 }
                 // An event older than the latest news (by more than the lateness) does
                 // not move the lifecycle back.
-                let current = |t: Option<i64>| t.is_none_or(|t| now_s + lateness >= t);
+                let current = |t: Secs| t.get().is_none_or(|t| now_s + lateness >= t);
                 match action {
                     Action::ContainerCreate | Action::ContainerRun => {
-                        e.created_s.get_or_insert(now_s);
+                        if e.created_s.get().is_none() {
+                            e.created_s = Secs(now_s);
+                        }
                         if e.created_by.is_none() {
                             e.created_by = principal;
+                        } else {
+                            released.created_by = principal;
                         }
                         if action == Action::ContainerRun {
-                            e.started_s = Some(now_s);
+                            e.started_s = Secs(now_s);
                         }
                     }
                     Action::ContainerStart | Action::ContainerRestart if current(e.stopped_s) => {
-                        e.started_s = Some(now_s);
-                        e.stopped_s = None;
+                        e.started_s = Secs(now_s);
+                        e.stopped_s = Secs::NONE;
                     }
                     Action::ContainerStop | Action::ContainerDie | Action::ContainerKill
                         if current(e.started_s) =>
                     {
-                        e.stopped_s = Some(now_s);
+                        e.stopped_s = Secs(now_s);
                     }
                     _ if is_action => e.acted = true,
                     _ => {}
                 }
+                released
             });
         }
     }
@@ -467,31 +751,33 @@ impl ContainerTable {
         let ok = event.response_code.is_none_or(|c| c < 400);
         match event.action {
             Action::WorkloadCreate if ok && !event.containers.is_empty() => {
-                let containers: Vec<_> = event
-                    .containers
-                    .iter()
-                    .cloned()
-                    .map(Container::into_owned)
-                    .collect();
-                let workload = Some(w.clone().into_owned());
-                let by = event.principal.as_ref().map(|p| p.name.to_string());
+                let workload = Some(Box::new(w.clone().into_owned()));
+                let containers: Box<[Stored]> =
+                    event.containers.iter().map(|c| self.store(c)).collect();
+                let by = event
+                    .principal
+                    .as_ref()
+                    .map(|p| p.name.to_string())
+                    .map(|n| self.principal(&n));
                 self.upsert(key, now_s, |e| {
-                    e.containers = containers;
                     e.workload = workload;
-                    e.created_by = by;
-                    e.created_s = Some(now_s);
+                    e.created_s = Secs(now_s);
+                    Released {
+                        containers: std::mem::replace(&mut e.containers, containers),
+                        created_by: std::mem::replace(&mut e.created_by, by),
+                    }
                 });
             }
             Action::WorkloadDelete if ok => self.remove(&key),
             Action::ContainerExec | Action::ContainerAttach => {
-                let Some(entry) = self.entries.get(&key) else {
+                let Some(entry) = self.entries.get(key.as_str()) else {
                     return;
                 };
-                let spec = entry.containers.clone();
-                let target_name = event.containers.first().and_then(|c| c.name.clone());
+                let spec = &entry.containers;
+                let target_name = event.containers.first().and_then(|c| c.name.as_deref());
                 // kubectl's default target is the pod's first main container.
-                let stored = match &target_name {
-                    Some(n) => spec.iter().find(|c| c.name.as_deref() == Some(n.as_ref())),
+                let stored = match target_name {
+                    Some(n) => spec.iter().find(|c| c.name_is(Some(n))),
                     None => spec.iter().find(|c| c.role == ContainerRole::Main),
                 };
                 if let Some(stored) = stored {
@@ -499,16 +785,16 @@ impl ContainerTable {
                         Some(c) => {
                             c.role = stored.role;
                             if c.image.is_none() {
-                                c.image = stored.image.clone();
+                                c.image = stored.image.as_deref().cloned();
                             }
                             if c.security.is_unknown() {
-                                c.security = stored.security.clone();
+                                c.security = (*stored.security).clone();
                             }
                             if c.name.is_none() {
-                                c.name = stored.name.clone();
+                                c.name = stored.name.as_deref().map(|n| n.to_string().into());
                             }
                         }
-                        None => event.containers.push(stored.clone()),
+                        None => event.containers.push(stored.to_container()),
                     }
                 }
                 self.touch(&key, now_s);
@@ -530,13 +816,12 @@ impl ContainerTable {
                     return;
                 };
                 let key = format!("taskdef:{}", family(name));
-                let containers: Vec<_> = event
-                    .containers
-                    .iter()
-                    .cloned()
-                    .map(Container::into_owned)
-                    .collect();
-                self.upsert(key, now_s, |e| e.containers = containers);
+                let containers: Box<[Stored]> =
+                    event.containers.iter().map(|c| self.store(c)).collect();
+                self.upsert(key, now_s, |e| Released {
+                    containers: std::mem::replace(&mut e.containers, containers),
+                    created_by: None,
+                });
             }
             (Action::ContainerStart, _) => {
                 // The task's definition is its owner (`TaskDefinition/family:rev`); the uid
@@ -545,20 +830,20 @@ impl ContainerTable {
                     return;
                 };
                 let key = format!("taskdef:{}", family(def));
-                let Some(entry) = self.entries.get(&key) else {
+                let Some(entry) = self.entries.get(key.as_str()) else {
                     return;
                 };
-                let spec = entry.containers.clone();
+                let spec = &entry.containers;
                 for c in &mut event.containers {
-                    let Some(stored) = spec.iter().find(|s| s.name == c.name) else {
+                    let Some(stored) = spec.iter().find(|s| s.name_is(c.name.as_deref())) else {
                         continue;
                     };
                     if c.image.is_none() {
-                        c.image = stored.image.clone();
+                        c.image = stored.image.as_deref().cloned();
                     }
                     let command = c.security.command.take();
                     if c.security.is_unknown() {
-                        c.security = stored.security.clone();
+                        c.security = (*stored.security).clone();
                         // The definition's entrypoint and command were judged when it
                         // was registered; at run time only an override is news.
                         c.security.entrypoint = None;
@@ -566,7 +851,7 @@ impl ContainerTable {
                     c.security.command = command;
                 }
                 if event.containers.is_empty() {
-                    event.containers = spec;
+                    event.containers = spec.iter().map(Stored::to_container).collect();
                 }
                 self.touch(&key, now_s);
             }
@@ -580,22 +865,61 @@ impl ContainerTable {
         StateSnapshot {
             entries: live
                 .into_iter()
-                .map(|(k, e)| (k.clone(), e.clone()))
+                .map(|(k, e)| {
+                    let id = k.strip_prefix(CONTAINER_PREFIX);
+                    let containers = e
+                        .containers
+                        .iter()
+                        .map(|c| Container {
+                            id: id.map(|id| id.to_string().into()),
+                            ..c.to_container()
+                        })
+                        .collect();
+                    let saved = SavedEntry {
+                        containers,
+                        workload: e.workload.as_deref().cloned(),
+                        created_by: e.created_by.as_deref().map(str::to_string),
+                        created_s: e.created_s.get(),
+                        started_s: e.started_s.get(),
+                        stopped_s: e.stopped_s.get(),
+                        acted: e.acted,
+                        last_seen_s: e.last_seen_s,
+                        bytes: e.bytes as usize,
+                        touched: e.touched,
+                    };
+                    (k.to_string(), saved)
+                })
                 .collect(),
             evictions: self.evictions,
-            seen: self.seen.iter().cloned().collect(),
+            seen: self.seen.iter().map(|s| s.to_string()).collect(),
             first_event_s: self.first_event_s,
         }
     }
 
     pub fn restore(&mut self, snapshot: StateSnapshot) {
         *self = ContainerTable::new(self.limits);
-        for (key, entry) in snapshot.entries {
-            let now = entry.last_seen_s;
-            self.upsert(key, now, |e| *e = entry);
+        for (key, saved) in snapshot.entries {
+            let now = saved.last_seen_s;
+            let containers: Box<[Stored]> =
+                saved.containers.iter().map(|c| self.store(c)).collect();
+            let created_by = saved.created_by.as_deref().map(|p| self.principal(p));
+            self.upsert(key, now, |e| {
+                e.containers = containers;
+                e.workload = saved.workload.map(Box::new);
+                e.created_by = created_by;
+                e.created_s = Secs::of(saved.created_s);
+                e.started_s = Secs::of(saved.started_s);
+                e.stopped_s = Secs::of(saved.stopped_s);
+                e.acted = saved.acted;
+                e.last_seen_s = saved.last_seen_s;
+                Released::default()
+            });
         }
         self.evictions += snapshot.evictions;
-        self.seen = snapshot.seen.into_iter().collect();
+        for s in snapshot.seen {
+            self.seen_bytes += slot::<Box<str>>() + str_heap(&s);
+            self.seen.insert(s.into_boxed_str());
+        }
         self.first_event_s = snapshot.first_event_s;
     }
 }
@@ -857,17 +1181,21 @@ mod tests {
         assert_eq!(exec.containers[0].security.privileged, Some(true));
     }
 
+    /// Many lifecycles against small bounds: a hundred times more containers than the
+    /// table may hold pass through it, with a byte bound that binds before the entry
+    /// bound, and neither bound, the short-id index nor the interned values outgrow it.
     #[test]
-    fn a_million_lifecycles_stay_within_the_bounds() {
+    fn many_lifecycles_stay_within_the_bounds() {
+        let lifecycles = 100_000u64;
         let limits = Limits {
-            max_entries: 10_000,
-            max_bytes: 8 << 20,
+            max_entries: 1_000,
+            max_bytes: 256 << 10,
             ..Limits::default()
         };
         let mut t = ContainerTable::new(limits);
         let mut peak_entries = 0;
         let mut peak_bytes = 0;
-        for n in 0..1_000_000u64 {
+        for n in 0..lifecycles {
             let id = format!("{n:064x}");
             let now = i64::try_from(n / 10).unwrap_or(0);
             let mut create = inspect(&id);
@@ -876,6 +1204,7 @@ mod tests {
                 n % 97,
                 n % 13
             ))));
+            create.containers[0].security.cap_add = vec![Cow::Owned(format!("CAP_{}", n % 7))];
             t.apply(&mut create, now);
             t.apply(&mut docker(Action::ContainerStart, &id), now);
             if n % 3 == 0 {
@@ -885,8 +1214,43 @@ mod tests {
             peak_bytes = peak_bytes.max(t.bytes());
         }
         assert!(peak_entries <= limits.max_entries, "{peak_entries}");
+        assert!(
+            peak_entries < limits.max_entries,
+            "the byte bound binds first: {peak_entries}"
+        );
         assert!(peak_bytes <= limits.max_bytes + 4096, "{peak_bytes}");
-        assert!(t.evictions() >= 990_000, "{}", t.evictions());
-        assert!(t.short_ids.len() <= limits.max_entries);
+        assert!(
+            t.evictions() >= lifecycles - limits.max_entries as u64,
+            "{}",
+            t.evictions()
+        );
+        assert!(t.short_ids.len() <= t.len());
+        assert_eq!(t.order.len(), t.len());
+        assert!(t.images.len() <= t.len(), "{}", t.images.len());
+        assert!(t.contexts.len() <= t.len(), "{}", t.contexts.len());
+        assert!(t.seen.len() <= limits.max_entries);
+        // The count is the sum of its parts: nothing is left behind by evictions.
+        let entries: usize = t.entries.values().map(|e| e.bytes as usize).sum();
+        assert_eq!(entries, t.entry_bytes);
+    }
+
+    #[test]
+    fn interned_values_are_shared_and_released_with_their_last_entry() {
+        let mut t = table(10);
+        let bytes = t.bytes();
+        for id in ["a", "b", "c"] {
+            t.apply(&mut inspect(id), 0);
+        }
+        assert_eq!(t.contexts.len(), 1, "three containers, one context");
+        let one = t.bytes();
+        t.apply(&mut inspect("d"), 0);
+        let per_container = t.bytes() - one;
+        assert!(per_container < 512, "{per_container}");
+        for id in ["a", "b", "c", "d"] {
+            t.apply(&mut docker(Action::ContainerDestroy, id), 1);
+        }
+        assert_eq!(t.len(), 0);
+        assert_eq!(t.contexts.len(), 0);
+        assert_eq!(t.bytes(), bytes, "all but first sightings returned");
     }
 }
