@@ -594,3 +594,23 @@ fn an_unreadable_state_file_stops_the_filter_unless_told_to_discard_it() {
     let again = run_with_stdin(&["filter", "--state", arg(&state), "--quiet"], b"");
     again.expect_code(0);
 }
+
+#[test]
+fn a_state_file_that_cannot_be_written_is_a_warning_and_the_stream_goes_on() {
+    let dir = TempDir::new("filter-unwritable-state");
+    let state = dir.path().join("missing-dir/crowsnest.state");
+    let events = docker_events(2).join("\n") + "\n";
+    let run = run_with_stdin(
+        &["filter", "--state", arg(&state), "--alerts", "/dev/null"],
+        events.as_bytes(),
+    );
+    run.expect_code(0);
+    assert!(
+        run.stderr.contains("the engine state was not saved"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(lines(run.stdout.as_bytes()).len(), 10);
+    let balance = run.balance();
+    assert_eq!((balance.records_in, balance.out), (10, 10));
+}

@@ -424,9 +424,17 @@ impl StateFile {
     }
 
     /// Snapshot the engine and replace the file atomically: a temporary file next to
-    /// it, written and fsynced, renamed over it, and the directory fsynced.
+    /// it, written and fsynced, renamed over it, and the directory fsynced. A snapshot
+    /// or a write that fails is said on stderr and the file keeps the last good state
+    /// (the shipper's re-send window grows; nothing is lost); the stream goes on.
     pub(crate) fn save(&mut self, backend: &mut Backend) -> Result<()> {
-        let blob = backend.snapshot()?;
+        let blob = match backend.snapshot() {
+            Ok(blob) => blob,
+            Err(err) => {
+                self.failed(&format!("{err:#}"));
+                return Ok(());
+            }
+        };
         let tmp = self.path.with_extension("tmp");
         let write = || -> io::Result<()> {
             let mut file = File::create(&tmp)?;
@@ -439,11 +447,25 @@ impl StateFile {
             };
             File::open(dir)?.sync_all()
         };
-        write().with_context(|| format!("writing the engine state to {}", self.path.display()))?;
+        if let Err(err) = write() {
+            self.failed(&format!("writing it failed: {err}"));
+            return Ok(());
+        }
         self.dirty = false;
         self.checkpoints = backend.checkpoints();
         self.written = Some(Instant::now());
         Ok(())
+    }
+
+    /// A save that did not happen: say so, and wait [`STATE_IDLE`] before trying again
+    /// on idle.
+    fn failed(&mut self, why: &str) {
+        eprintln!(
+            "crowsnest: warning: {}: the engine state was not saved ({why}); the file keeps \
+             the previous state",
+            self.path.display()
+        );
+        self.written = Some(Instant::now());
     }
 }
 
