@@ -388,10 +388,7 @@ impl StateFile {
         discard: bool,
     ) -> Result<Option<StateFile>> {
         let refused = match fs::read(path) {
-            Ok(blob) => match backend.restore(&blob)? {
-                Ok(()) => None,
-                Err(why) => Some(why),
-            },
+            Ok(blob) => backend.restore(&blob)?.err(),
             Err(e) if e.kind() == io::ErrorKind::NotFound => None,
             Err(e) => Some(e.to_string()),
         };
