@@ -97,6 +97,9 @@ struct Filter {
     out: Vec<u8>,
     /// Records seen, for the `line` of alert and diagnostic origins.
     records: u32,
+    /// The origin of the record being filtered: its `file` is the tag, kept across
+    /// calls because a stream's records mostly share one.
+    origin: BatchOrigin,
 }
 
 impl Filter {
@@ -112,6 +115,7 @@ impl Filter {
             pending: Vec::new(),
             out: Vec::new(),
             records: 0,
+            origin: BatchOrigin::default(),
         }
     }
 
@@ -120,7 +124,14 @@ impl Filter {
         self.records = self.records.wrapping_add(1);
         self.out.clear();
         match std::str::from_utf8(record) {
-            Ok(text) => self.filter(&String::from_utf8_lossy(tag), text),
+            Ok(text) => {
+                let tag = String::from_utf8_lossy(tag);
+                if self.origin.file != tag {
+                    self.origin.file = tag.into_owned();
+                }
+                self.origin.first_line = self.records;
+                self.filter(text)
+            }
             // Fluent Bit writes JSON as UTF-8; anything else goes back untouched.
             Err(_) => self.out.extend_from_slice(record),
         }
@@ -128,13 +139,8 @@ impl Filter {
         self.out.as_ptr()
     }
 
-    fn filter(&mut self, tag: &str, text: &str) {
-        let origin = BatchOrigin {
-            file: tag.to_string(),
-            first_line: self.records,
-            lines: Vec::new(),
-        };
-        let result = self.detector.process(text.as_bytes(), &origin);
+    fn filter(&mut self, text: &str) {
+        let result = self.detector.process(text.as_bytes(), &self.origin);
         let Some(outcome) = result.outcomes.first() else {
             // Blank: nothing to decode, nothing to say.
             self.out.extend_from_slice(text.as_bytes());
