@@ -19,7 +19,7 @@ use crate::policy::{Exception, Policy, glob};
 use crate::rules::{Derived, RuleEvent, RuleSet};
 
 /// Containers remembered at most, and their bytes (see `enrich::container_state`).
-const MAX_CONTAINERS: usize = 65_536;
+const MAX_CONTAINERS: usize = 131_072;
 const MAX_STATE_BYTES: usize = 64 << 20;
 /// Idle containers are forgotten after a week of event time (plus the stopped-for threshold).
 const STATE_TTL_SECS: i64 = 7 * 86_400;

@@ -248,7 +248,7 @@ fn a_correlation_grouped_by_a_unique_field_stays_bounded_and_reports_evictions()
         DISTINCT as u64,
         "nothing expired by time here, so windows held + evicted = windows opened"
     );
-    // The container table has its own bound (64 MiB, 65,536 containers).
+    // The container table has its own bound (64 MiB, 131,072 containers).
     assert!(peak_state_bytes <= 64 << 20, "{peak_state_bytes}");
     assert!(stats.state_evictions > 0);
 

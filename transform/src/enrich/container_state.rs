@@ -48,7 +48,7 @@ pub(crate) struct Limits {
 impl Default for Limits {
     fn default() -> Self {
         Limits {
-            max_entries: 65_536,
+            max_entries: 131_072,
             max_bytes: 64 << 20,
             ttl_secs: 7 * 86_400,
             learning_period_secs: 0,
@@ -258,8 +258,8 @@ fn weigh_security(s: &SecurityContext<'_>) -> usize {
             .sum::<usize>()
         + s.user.as_deref().map_or(0, str_heap)
         + s.restart_policy.as_ref().map_or(0, |r| str_heap(&r.name))
-        + s.entrypoint.as_ref().map_or(0, |v| strings(v))
-        + s.command.as_ref().map_or(0, |v| strings(v))
+        + s.entrypoint.as_ref().map_or(0, strings)
+        + s.command.as_ref().map_or(0, strings)
 }
 
 fn weigh_principal(p: &str) -> usize {
