@@ -97,9 +97,16 @@ fn quick_bench_prints_every_row() {
     let state = of("state");
     assert_eq!(
         state.len(),
-        4,
-        "native and component at two sizes: {state:?}"
+        8,
+        "native and component, table only and with the pack, at two sizes: {state:?}"
     );
+    for pack in ["table only", "pack"] {
+        assert_eq!(
+            state.iter().filter(|r| r["pack"] == pack).count(),
+            4,
+            "{pack}: {state:?}"
+        );
+    }
     for row in &state {
         assert!(row["tracked"].as_u64().unwrap() > 0, "{row}");
         assert!(row["state_bytes"].as_u64().unwrap() > 0, "{row}");

@@ -37,7 +37,7 @@ use crate::component::{Limits, Runtime};
 use crate::pack_dir;
 
 use self::corpus::Corpus;
-use self::report::{Report, Row, Target};
+use self::report::{Report, Row, StatePack, Target};
 
 /// A batch goes out at this many bytes whatever its record count, as in `replay`.
 const MAX_BATCH_BYTES: usize = 4 << 20;
@@ -166,9 +166,31 @@ pub(crate) fn run(global: &GlobalArgs, args: &BenchArgs) -> Result<ExitCode> {
         }
     }
 
+    // The container table alone (a pack whose one rule never matches), then with the pack's
+    // correlation windows, which hold a window per container for every launch a
+    // correlation step matched.
+    let table_only = vec![PackFile {
+        path: "never.yml".to_string(),
+        text: NEVER_MATCHING_RULE.to_string(),
+    }];
     for containers in sizes.containers {
         progress.step(&format!("state: {containers} live containers"));
-        state(global, &pack, seed, containers, &mut report)?;
+        state(
+            global,
+            &table_only,
+            StatePack::TableOnly,
+            seed,
+            containers,
+            &mut report,
+        )?;
+        state(
+            global,
+            &pack,
+            StatePack::Given,
+            seed,
+            containers,
+            &mut report,
+        )?;
     }
 
     progress.step("peer: rsigma");
@@ -416,11 +438,18 @@ fn startup(global: &GlobalArgs, pack: &[PackFile], quick: bool, report: &mut Rep
     Ok(())
 }
 
+/// A rule no record matches: the engine decodes and keeps state, and evaluates nothing
+/// that could open a correlation window.
+const NEVER_MATCHING_RULE: &str = "title: Never\nid: 00000000-0000-4000-8000-00000000beef\n\
+logsource:\n  product: docker\ndetection:\n  sel:\n    action.raw: never-an-action\n  \
+condition: sel\nlevel: informational\n";
+
 /// Feed `containers` create/start pairs; read the engine's `state_bytes` natively and in
 /// the component, and the component's linear memory growth.
 fn state(
     global: &GlobalArgs,
     pack: &[PackFile],
+    which: StatePack,
     seed: u64,
     containers: usize,
     report: &mut Report,
@@ -433,6 +462,7 @@ fn state(
     let stats = native.stats()?;
     report.push(Row::State {
         engine: "native",
+        pack: which,
         containers,
         tracked: stats.containers_tracked,
         evictions: stats.state_evictions,
@@ -471,6 +501,7 @@ fn state(
     let stats = instance.stats().map_err(fault)?;
     report.push(Row::State {
         engine: "component",
+        pack: which,
         containers,
         tracked: stats.containers_tracked
             - stats_before
