@@ -47,7 +47,11 @@ fn check(doc: &Value) -> Vec<Issue> {
 }
 
 fn errors(doc: &Value) -> Vec<Issue> {
-    check(doc).into_iter().filter(Issue::is_error).collect()
+    only_errors(check(doc))
+}
+
+fn only_errors(issues: Vec<Issue>) -> Vec<Issue> {
+    issues.into_iter().filter(Issue::is_error).collect()
 }
 
 /// The one issue of `kind` at `path`, or a panic listing what was found instead.
@@ -92,10 +96,14 @@ fn remove(doc: &mut Value, path: &str) {
         .remove(key);
 }
 
-fn with(path: &str, value: Value) -> Value {
-    let mut doc = finding();
+/// `doc` with the value at `path` set.
+fn edited(mut doc: Value, path: &str, value: Value) -> Value {
     set(&mut doc, path, value);
     doc
+}
+
+fn with(path: &str, value: Value) -> Value {
+    edited(finding(), path, value)
 }
 
 // ---- OCSF -----------------------------------------------------------------------------
@@ -563,13 +571,11 @@ fn ecs_check(doc: &Value) -> Vec<Issue> {
 }
 
 fn ecs_errors(doc: &Value) -> Vec<Issue> {
-    ecs_check(doc).into_iter().filter(Issue::is_error).collect()
+    only_errors(ecs_check(doc))
 }
 
 fn alert_with(path: &str, value: Value) -> Value {
-    let mut doc = alert();
-    set(&mut doc, path, value);
-    doc
+    edited(alert(), path, value)
 }
 
 #[test]

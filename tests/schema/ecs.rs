@@ -150,6 +150,15 @@ impl Run<'_> {
         }
     }
 
+    /// The fields of each object of an array, under the same names.
+    fn objects(&mut self, elements: &[Value], prefix: &str, at: &str) {
+        for (i, element) in elements.iter().enumerate() {
+            if let Value::Object(map) = element {
+                self.object(map, prefix, &pointer_index(at, i));
+            }
+        }
+    }
+
     fn member(&mut self, value: &Value, name: &str, at: &str) {
         if value.is_null() || self.custom(name) {
             return; // Elasticsearch indexes nothing for null; custom fields are the producer's
@@ -176,11 +185,7 @@ impl Run<'_> {
                 "nested" => match value {
                     Value::Object(map) => self.object(map, name, at),
                     Value::Array(elements) if elements.iter().all(Value::is_object) => {
-                        for (i, element) in elements.iter().enumerate() {
-                            if let Value::Object(map) = element {
-                                self.object(map, name, &pointer_index(at, i));
-                            }
-                        }
+                        self.objects(elements, name, at);
                     }
                     _ => self.issues.push(Issue::error(
                         "field_wrong_type",
@@ -207,11 +212,7 @@ impl Run<'_> {
                             leaves.join(", ")
                         ),
                     ));
-                    for (i, element) in elements.iter().enumerate() {
-                        if let Value::Object(map) = element {
-                            self.object(map, name, &pointer_index(at, i));
-                        }
-                    }
+                    self.objects(elements, name, at);
                 }
                 other => self.issues.push(Issue::error(
                     "field_set_not_object",

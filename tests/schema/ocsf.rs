@@ -564,37 +564,45 @@ impl<'a> Run<'a> {
                 };
                 for (i, element) in elements.iter().enumerate() {
                     let element_at = pointer_index(&at, i);
-                    match enum_key(element).and_then(|k| values.get(&k)) {
-                        None => self.push(Issue::error(
-                            "attribute_enum_array_value_unknown",
-                            &element_at,
-                            format!("{} is not a value of {name}", excerpt(element)),
-                            allowed(),
-                        )),
-                        Some(entry) => {
-                            self.enum_deprecated(&element_at, element, entry);
-                            self.array_sibling(map, path, name, attribute, i, element, entry);
-                        }
+                    let kind = "attribute_enum_array_value_unknown";
+                    if let Some(entry) =
+                        self.enum_entry(&element_at, element, name, values, kind, &allowed)
+                    {
+                        self.array_sibling(map, path, name, attribute, i, element, entry);
                     }
                 }
-            } else {
-                match enum_key(value).and_then(|k| values.get(&k)) {
-                    None => self.push(Issue::error(
-                        "attribute_enum_value_unknown",
-                        &at,
-                        format!("{} is not a value of {name}", excerpt(value)),
-                        allowed(),
-                    )),
-                    Some(entry) => {
-                        self.enum_deprecated(&at, value, entry);
-                        self.sibling(map, path, name, attribute, value, entry);
-                    }
-                }
+            } else if let Some(entry) = self.enum_entry(
+                &at,
+                value,
+                name,
+                values,
+                "attribute_enum_value_unknown",
+                &allowed,
+            ) {
+                self.sibling(map, path, name, attribute, value, entry);
             }
         }
     }
 
-    fn enum_deprecated(&mut self, at: &str, value: &Value, entry: &EnumValue) {
+    /// The definition of an enum value: unknown is an error, deprecated a warning.
+    fn enum_entry<'v>(
+        &mut self,
+        at: &str,
+        value: &Value,
+        name: &str,
+        values: &'v BTreeMap<String, EnumValue>,
+        unknown: &'static str,
+        allowed: &dyn Fn() -> String,
+    ) -> Option<&'v EnumValue> {
+        let Some(entry) = enum_key(value).and_then(|k| values.get(&k)) else {
+            self.push(Issue::error(
+                unknown,
+                at,
+                format!("{} is not a value of {name}", excerpt(value)),
+                allowed(),
+            ));
+            return None;
+        };
         if let Some(d) = &entry.deprecated {
             self.push(Issue::warning(
                 "attribute_enum_value_deprecated",
@@ -603,6 +611,7 @@ impl<'a> Run<'a> {
                 format!("deprecated since {}: {}", d.since, d.message),
             ));
         }
+        Some(entry)
     }
 
     /// The caption sibling of an enum (`severity` of `severity_id`) should carry the
