@@ -37,5 +37,6 @@ mod component;
 mod fluent_bit;
 
 pub use detector::Detector;
+pub use emit::attack;
 pub use explain::explain;
 pub use pack::{check_pack, default_pack};

@@ -4,7 +4,7 @@
 //! Alerts are rare next to records, so rendering builds `serde_json` values freely;
 //! the per-record path never comes here unless enrichment was asked for.
 
-mod attack;
+pub mod attack;
 mod ecs;
 mod ocsf;
 
