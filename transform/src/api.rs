@@ -7,14 +7,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::model::{Action, Source};
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Severity {
-    Error,
-    Warning,
-    Info,
-}
+pub use crate::model::{AlertFormat, Severity};
 
 /// A located problem with a record or a rule.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -33,15 +26,15 @@ pub struct Diagnostic {
 impl std::fmt::Display for Diagnostic {
     /// `file:line:column: severity[code]: message`, the shape editors and CI parse.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let sev = match self.severity {
-            Severity::Error => "error",
-            Severity::Warning => "warning",
-            Severity::Info => "info",
-        };
         write!(
             f,
             "{}:{}:{}: {}[{}]: {}",
-            self.file, self.line, self.column, sev, self.code, self.message
+            self.file,
+            self.line,
+            self.column,
+            self.severity.as_str(),
+            self.code,
+            self.message
         )
     }
 }
@@ -121,15 +114,6 @@ pub struct PackInfo {
     pub rules: u32,
     pub correlations: u32,
     pub warnings: Vec<Diagnostic>,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum AlertFormat {
-    /// OCSF Detection Finding, class 2004.
-    #[default]
-    Ocsf,
-    /// Elastic Common Schema.
-    Ecs,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

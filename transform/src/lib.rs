@@ -3,7 +3,8 @@
 //! ```text
 //! raw lines (NDJSON bytes)
 //!   -> decode      detect the format per record; typed, borrowed serde structs (decode/)
-//!   -> normalize   one Event model for every source (model.rs)
+//!   -> normalize   what several formats say alike, spelled one way (normalize/), into the
+//!                  one Event model (model/)
 //!   -> enrich      image reference parts, container state joins (enrich/)
 //!   -> evaluate    Sigma rules through rsigma over the typed event (rules/)
 //!   -> emit        OCSF Detection Finding 2004 or ECS alerts, enrichment JSON (emit/)
@@ -21,9 +22,9 @@ mod emit;
 mod enrich;
 pub mod explain;
 pub mod framing;
-pub mod image_ref;
 pub mod inline;
 pub mod model;
+mod normalize;
 mod pack;
 pub mod pack_dir;
 mod policy;
@@ -39,4 +40,5 @@ mod fluent_bit;
 pub use detector::Detector;
 pub use emit::attack;
 pub use explain::explain;
+pub use model::image_ref;
 pub use pack::{check_pack, default_pack};

@@ -15,7 +15,7 @@ use std::net::IpAddr;
 
 use serde::Deserialize;
 
-use crate::image_ref::ImageRef;
+use crate::model::ImageRef;
 use crate::model::Principal;
 
 /// `policy.yml` as written.

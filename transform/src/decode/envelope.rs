@@ -16,8 +16,8 @@ use std::borrow::Cow;
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
-use super::borrowed::Str;
-use super::{Context, DecodeError, DecodedRecord, StreamState};
+use super::{Context, DecodeError, DecodedRecord, StreamState, detect};
+use crate::normalize::borrowed::Str;
 
 #[derive(Deserialize)]
 struct Wrapper<'a> {
@@ -110,13 +110,13 @@ fn decode_inner<'a>(
     ctx: &Context<'_>,
 ) -> Result<DecodedRecord<'a>, DecodeError> {
     let json = line.trim_start().starts_with(['{', '[']);
-    let source = if json {
-        super::detect(line)
+    let format = if json {
+        detect::json_format(line)
     } else {
-        super::detect_text(line, state, ctx)
+        detect::text_format(line, state, ctx)
     };
-    match source {
-        Some(source) => super::decode_as(source, line, state, ctx),
+    match format {
+        Some(format) => format.decode(line, state, ctx),
         None => Err(DecodeError::UnknownShape),
     }
 }

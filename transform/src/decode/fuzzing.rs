@@ -12,9 +12,9 @@ use std::borrow::Cow;
 
 use serde::de::IgnoredAny;
 
-use super::docker_api::ApiCall;
-use super::docker_create_body::{CreateBody, ExecBody};
-use super::{Context, DecodeError, Decoded, StreamState, command_line};
+use super::docker::api::ApiCall;
+use super::docker::create_body::{CreateBody, ExecBody};
+use super::{Context, DecodeError, Decoded, StreamState};
 use crate::Detector;
 use crate::api::{
     AlertFormat, BatchOrigin, BatchResult, Diagnostic, Options, PackFile, PackInfo, Severity,
@@ -22,6 +22,8 @@ use crate::api::{
 use crate::emit;
 use crate::framing::{self, FrameError};
 use crate::model::{Action, Event, Source};
+use crate::normalize::cli;
+use crate::normalize::text::split_shell;
 
 /// The file name the entry points give their input, as a host gives a file's.
 pub const FILE: &str = "fuzz-input";
@@ -143,12 +145,12 @@ fn assert_json(text: &str, what: &str) {
 pub fn command_line(input: &[u8]) -> Vec<Action> {
     let text = String::from_utf8_lossy(input);
     let line: Cow<'_, str> = Cow::Borrowed(&text);
-    let words = command_line::split_words(&line);
+    let words = split_shell(&line);
     let argv: Vec<Cow<'_, str>> = text.split('\0').map(Cow::Borrowed).collect();
     let mut actions = Vec::new();
     for args in [&words, &argv] {
         let mut event = Event::new(Source::Auditd, Action::ProcessStart, "execve");
-        if command_line::apply(&mut event, args) {
+        if cli::apply(&mut event, args) {
             assert_json(&emit::enrichment(&event, FILE, 1), "enrichment");
             actions.push(event.action);
         }

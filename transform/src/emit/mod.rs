@@ -480,7 +480,7 @@ struct DnsView<'x> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::image_ref::ImageRef;
+    use crate::model::ImageRef;
     use crate::model::{
         Action, ContainerRole, Network, ParentProcess, Principal, Process, RestartPolicy, Source,
         Workload,

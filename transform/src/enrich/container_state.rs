@@ -28,7 +28,7 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
-use crate::image_ref::ImageRef;
+use crate::model::ImageRef;
 use crate::model::{Action, Container, ContainerRole, Event, SecurityContext, Source, Workload};
 use crate::rules::Derived;
 
@@ -936,7 +936,7 @@ mod tests {
     use std::borrow::Cow;
 
     use super::*;
-    use crate::image_ref::ImageRef;
+    use crate::model::ImageRef;
     use crate::model::{Principal, SecurityContext};
 
     fn table(max: usize) -> ContainerTable {

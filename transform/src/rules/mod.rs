@@ -17,6 +17,7 @@ use rsigma_parser::LogSource;
 
 pub(crate) use event::{Derived, RuleEvent};
 
+use crate::decode::FORMATS;
 use crate::model::Source;
 use crate::policy::Policy;
 
@@ -61,16 +62,16 @@ impl RuleSet {
             .enumerate()
             .map(|(i, r)| (rule_key(r.id.as_deref(), &r.title), i))
             .collect();
-        let logsources = Source::ALL
-            .into_iter()
-            .map(|s| {
-                let (product, service) = s.logsource();
+        let logsources = FORMATS
+            .iter()
+            .map(|f| {
+                let (product, service) = f.logsource;
                 let ls = LogSource {
                     product: Some(product.to_string()),
                     service: Some(service.to_string()),
                     ..LogSource::default()
                 };
-                (s, ls)
+                (f.source, ls)
             })
             .collect();
         RuleSet {
