@@ -3,88 +3,15 @@
 //!
 //! The WIT types are the boundary, not the model: everything past `component.rs` speaks
 //! `api` types, so the replay code is the same for the component and the native engine.
-//! Matches are exhaustive on purpose: a new WIT enum case fails the build here.
+//! The enums convert through `From` impls generated from the engine's one table of enum
+//! variants (`crowsnest_transform::named_enum_table!`): a variant the WIT file lacks, or
+//! names otherwise, fails the build here.
 
 use crowsnest_transform::api;
-use crowsnest_transform::model::{Action, Source};
 
 use crate::component::wit;
 
-pub(crate) fn source_to_wit(source: Source) -> wit::Source {
-    match source {
-        Source::DockerEvent => wit::Source::DockerEvent,
-        Source::DockerInspect => wit::Source::DockerInspect,
-        Source::DockerAuthz => wit::Source::DockerAuthz,
-        Source::DockerDaemon => wit::Source::DockerDaemon,
-        Source::K8sAudit => wit::Source::K8sAudit,
-        Source::AksAudit => wit::Source::AksAudit,
-        Source::GkeAudit => wit::Source::GkeAudit,
-        Source::K8sEvent => wit::Source::K8sEvent,
-        Source::CloudTrail => wit::Source::Cloudtrail,
-        Source::AzureActivity => wit::Source::AzureActivity,
-        Source::GcpAudit => wit::Source::GcpAudit,
-        Source::Auditd => wit::Source::Auditd,
-        Source::Falco => wit::Source::Falco,
-        Source::Tetragon => wit::Source::Tetragon,
-        Source::ZeekConn => wit::Source::ZeekConn,
-        Source::ZeekDns => wit::Source::ZeekDns,
-        Source::VpcFlow => wit::Source::VpcFlow,
-        Source::Route53Resolver => wit::Source::Route53Resolver,
-    }
-}
-
-pub(crate) fn source_from_wit(source: wit::Source) -> Source {
-    match source {
-        wit::Source::DockerEvent => Source::DockerEvent,
-        wit::Source::DockerInspect => Source::DockerInspect,
-        wit::Source::DockerAuthz => Source::DockerAuthz,
-        wit::Source::DockerDaemon => Source::DockerDaemon,
-        wit::Source::K8sAudit => Source::K8sAudit,
-        wit::Source::AksAudit => Source::AksAudit,
-        wit::Source::GkeAudit => Source::GkeAudit,
-        wit::Source::K8sEvent => Source::K8sEvent,
-        wit::Source::Cloudtrail => Source::CloudTrail,
-        wit::Source::AzureActivity => Source::AzureActivity,
-        wit::Source::GcpAudit => Source::GcpAudit,
-        wit::Source::Auditd => Source::Auditd,
-        wit::Source::Falco => Source::Falco,
-        wit::Source::Tetragon => Source::Tetragon,
-        wit::Source::ZeekConn => Source::ZeekConn,
-        wit::Source::ZeekDns => Source::ZeekDns,
-        wit::Source::VpcFlow => Source::VpcFlow,
-        wit::Source::Route53Resolver => Source::Route53Resolver,
-    }
-}
-
-pub(crate) fn action_from_wit(action: wit::Action) -> Action {
-    match action {
-        wit::Action::ContainerCreate => Action::ContainerCreate,
-        wit::Action::ContainerRun => Action::ContainerRun,
-        wit::Action::ContainerStart => Action::ContainerStart,
-        wit::Action::ContainerRestart => Action::ContainerRestart,
-        wit::Action::ContainerStop => Action::ContainerStop,
-        wit::Action::ContainerDie => Action::ContainerDie,
-        wit::Action::ContainerKill => Action::ContainerKill,
-        wit::Action::ContainerDestroy => Action::ContainerDestroy,
-        wit::Action::ContainerExec => Action::ContainerExec,
-        wit::Action::ContainerAttach => Action::ContainerAttach,
-        wit::Action::ContainerInspect => Action::ContainerInspect,
-        wit::Action::ContainerBackoff => Action::ContainerBackoff,
-        wit::Action::ImagePull => Action::ImagePull,
-        wit::Action::WorkloadCreate => Action::WorkloadCreate,
-        wit::Action::WorkloadUpdate => Action::WorkloadUpdate,
-        wit::Action::WorkloadPatch => Action::WorkloadPatch,
-        wit::Action::WorkloadDelete => Action::WorkloadDelete,
-        wit::Action::ResourceGet => Action::ResourceGet,
-        wit::Action::ResourceList => Action::ResourceList,
-        wit::Action::ResourceWatch => Action::ResourceWatch,
-        wit::Action::ProcessStart => Action::ProcessStart,
-        wit::Action::NetworkConnect => Action::NetworkConnect,
-        wit::Action::NetworkFlow => Action::NetworkFlow,
-        wit::Action::DnsQuery => Action::DnsQuery,
-        wit::Action::Other => Action::Other,
-    }
-}
+crowsnest_transform::named_enum_table!(wit_conversions(wit));
 
 pub(crate) fn rule_pack_to_wit(files: &[api::PackFile]) -> wit::RulePack {
     wit::RulePack {
@@ -100,13 +27,10 @@ pub(crate) fn rule_pack_to_wit(files: &[api::PackFile]) -> wit::RulePack {
 
 pub(crate) fn options_to_wit(options: &api::Options) -> wit::Options {
     wit::Options {
-        alert_format: match options.alert_format {
-            api::AlertFormat::Ocsf => wit::AlertFormat::Ocsf,
-            api::AlertFormat::Ecs => wit::AlertFormat::Ecs,
-        },
+        alert_format: options.alert_format.into(),
         enrichment: options.enrichment,
         max_record_bytes: options.max_record_bytes,
-        force_source: options.force_source.map(source_to_wit),
+        force_source: options.force_source.map(Into::into),
         vpc_flow_format: options.vpc_flow_format.clone(),
     }
 }
@@ -121,11 +45,7 @@ pub(crate) fn origin_to_wit(origin: &api::BatchOrigin) -> wit::BatchOrigin {
 
 pub(crate) fn diagnostic_from_wit(d: wit::Diagnostic) -> api::Diagnostic {
     api::Diagnostic {
-        severity: match d.severity {
-            wit::Severity::Error => api::Severity::Error,
-            wit::Severity::Warning => api::Severity::Warning,
-            wit::Severity::Info => api::Severity::Info,
-        },
+        severity: d.severity.into(),
         code: d.code,
         message: d.message,
         file: d.file,
@@ -148,7 +68,7 @@ pub(crate) fn batch_result_from_wit(result: wit::BatchResult) -> api::BatchResul
             .outcomes
             .into_iter()
             .map(|o| api::RecordOutcome {
-                source: o.source.map(source_from_wit),
+                source: o.source.map(Into::into),
                 enrichment: o.enrichment,
             })
             .collect(),
@@ -170,8 +90,8 @@ fn alert_from_wit(a: wit::Alert) -> api::Alert {
         analytic: a.analytic,
         techniques: a.techniques,
         time_ns: a.time_ns,
-        source: source_from_wit(a.source),
-        action: action_from_wit(a.action),
+        source: a.source.into(),
+        action: a.action.into(),
         principal: a.principal,
         namespace: a.namespace,
         containers: a.containers,
@@ -191,7 +111,7 @@ pub(crate) fn stats_from_wit(s: wit::EngineStats) -> api::Stats {
         per_source: s
             .per_source
             .into_iter()
-            .map(|(src, n)| (source_from_wit(src), n))
+            .map(|(src, n)| (src.into(), n))
             .collect(),
         containers_tracked: s.containers_tracked,
         state_evictions: s.state_evictions,
@@ -205,11 +125,23 @@ pub(crate) fn stats_from_wit(s: wit::EngineStats) -> api::Stats {
 mod tests {
     use super::*;
 
+    use crowsnest_transform::model::{Action, ContainerRole, Source};
+
     #[test]
-    fn sources_round_trip() {
+    fn enums_round_trip() {
         for source in Source::ALL {
-            assert_eq!(source_from_wit(source_to_wit(source)), source);
+            assert_eq!(Source::from(wit::Source::from(source)), source);
         }
+        for action in Action::ALL {
+            assert_eq!(Action::from(wit::Action::from(action)), action);
+        }
+        for role in ContainerRole::ALL {
+            assert_eq!(ContainerRole::from(wit::ContainerRole::from(role)), role);
+        }
+        assert!(matches!(
+            wit::Source::from(Source::CloudTrail),
+            wit::Source::Cloudtrail
+        ));
     }
 
     #[test]

@@ -8,7 +8,6 @@ use std::borrow::Cow;
 use std::cell::RefCell;
 
 use crate::api;
-use crate::image_ref::ImageRef;
 use crate::model;
 use crate::{Detector, default_pack};
 
@@ -19,6 +18,9 @@ wit_bindgen::generate!({
 
 use crowsnest::detect::types as wit;
 use exports::crowsnest::detect::detector::Guest;
+
+// `From` both ways for every enum of the contract, from the one table in `model`.
+crate::named_enum_table!(wit_conversions(wit));
 
 thread_local! {
     static DETECTOR: RefCell<Option<Detector>> = const { RefCell::new(None) };
@@ -53,13 +55,10 @@ impl Guest for Component {
 
     fn set_options(opts: wit::Options) {
         let options = api::Options {
-            alert_format: match opts.alert_format {
-                wit::AlertFormat::Ocsf => api::AlertFormat::Ocsf,
-                wit::AlertFormat::Ecs => api::AlertFormat::Ecs,
-            },
+            alert_format: opts.alert_format.into(),
             enrichment: opts.enrichment,
             max_record_bytes: opts.max_record_bytes,
-            force_source: opts.force_source.map(source_from),
+            force_source: opts.force_source.map(Into::into),
             vpc_flow_format: opts.vpc_flow_format,
         };
         with_detector(|d| d.set_options(options));
@@ -104,7 +103,7 @@ impl Guest for Component {
             per_source: s
                 .per_source
                 .into_iter()
-                .map(|(src, n)| (source_to(src), n))
+                .map(|(src, n)| (src.into(), n))
                 .collect(),
             containers_tracked: s.containers_tracked,
             state_evictions: s.state_evictions,
@@ -117,120 +116,6 @@ impl Guest for Component {
 
 export!(Component);
 
-fn source_to(s: model::Source) -> wit::Source {
-    use model::Source as M;
-    use wit::Source as W;
-    match s {
-        M::DockerEvent => W::DockerEvent,
-        M::DockerInspect => W::DockerInspect,
-        M::DockerAuthz => W::DockerAuthz,
-        M::DockerDaemon => W::DockerDaemon,
-        M::K8sAudit => W::K8sAudit,
-        M::AksAudit => W::AksAudit,
-        M::GkeAudit => W::GkeAudit,
-        M::K8sEvent => W::K8sEvent,
-        M::CloudTrail => W::Cloudtrail,
-        M::AzureActivity => W::AzureActivity,
-        M::GcpAudit => W::GcpAudit,
-        M::Auditd => W::Auditd,
-        M::Falco => W::Falco,
-        M::Tetragon => W::Tetragon,
-        M::ZeekConn => W::ZeekConn,
-        M::ZeekDns => W::ZeekDns,
-        M::VpcFlow => W::VpcFlow,
-        M::Route53Resolver => W::Route53Resolver,
-    }
-}
-
-fn source_from(s: wit::Source) -> model::Source {
-    use model::Source as M;
-    use wit::Source as W;
-    match s {
-        W::DockerEvent => M::DockerEvent,
-        W::DockerInspect => M::DockerInspect,
-        W::DockerAuthz => M::DockerAuthz,
-        W::DockerDaemon => M::DockerDaemon,
-        W::K8sAudit => M::K8sAudit,
-        W::AksAudit => M::AksAudit,
-        W::GkeAudit => M::GkeAudit,
-        W::K8sEvent => M::K8sEvent,
-        W::Cloudtrail => M::CloudTrail,
-        W::AzureActivity => M::AzureActivity,
-        W::GcpAudit => M::GcpAudit,
-        W::Auditd => M::Auditd,
-        W::Falco => M::Falco,
-        W::Tetragon => M::Tetragon,
-        W::ZeekConn => M::ZeekConn,
-        W::ZeekDns => M::ZeekDns,
-        W::VpcFlow => M::VpcFlow,
-        W::Route53Resolver => M::Route53Resolver,
-    }
-}
-
-fn action_to(a: model::Action) -> wit::Action {
-    use model::Action as M;
-    use wit::Action as W;
-    match a {
-        M::ContainerCreate => W::ContainerCreate,
-        M::ContainerRun => W::ContainerRun,
-        M::ContainerStart => W::ContainerStart,
-        M::ContainerRestart => W::ContainerRestart,
-        M::ContainerStop => W::ContainerStop,
-        M::ContainerDie => W::ContainerDie,
-        M::ContainerKill => W::ContainerKill,
-        M::ContainerDestroy => W::ContainerDestroy,
-        M::ContainerExec => W::ContainerExec,
-        M::ContainerAttach => W::ContainerAttach,
-        M::ContainerInspect => W::ContainerInspect,
-        M::ContainerBackoff => W::ContainerBackoff,
-        M::ImagePull => W::ImagePull,
-        M::WorkloadCreate => W::WorkloadCreate,
-        M::WorkloadUpdate => W::WorkloadUpdate,
-        M::WorkloadPatch => W::WorkloadPatch,
-        M::WorkloadDelete => W::WorkloadDelete,
-        M::ResourceGet => W::ResourceGet,
-        M::ResourceList => W::ResourceList,
-        M::ResourceWatch => W::ResourceWatch,
-        M::ProcessStart => W::ProcessStart,
-        M::NetworkConnect => W::NetworkConnect,
-        M::NetworkFlow => W::NetworkFlow,
-        M::DnsQuery => W::DnsQuery,
-        M::Other => W::Other,
-    }
-}
-
-fn action_from(a: wit::Action) -> model::Action {
-    use model::Action as M;
-    use wit::Action as W;
-    match a {
-        W::ContainerCreate => M::ContainerCreate,
-        W::ContainerRun => M::ContainerRun,
-        W::ContainerStart => M::ContainerStart,
-        W::ContainerRestart => M::ContainerRestart,
-        W::ContainerStop => M::ContainerStop,
-        W::ContainerDie => M::ContainerDie,
-        W::ContainerKill => M::ContainerKill,
-        W::ContainerDestroy => M::ContainerDestroy,
-        W::ContainerExec => M::ContainerExec,
-        W::ContainerAttach => M::ContainerAttach,
-        W::ContainerInspect => M::ContainerInspect,
-        W::ContainerBackoff => M::ContainerBackoff,
-        W::ImagePull => M::ImagePull,
-        W::WorkloadCreate => M::WorkloadCreate,
-        W::WorkloadUpdate => M::WorkloadUpdate,
-        W::WorkloadPatch => M::WorkloadPatch,
-        W::WorkloadDelete => M::WorkloadDelete,
-        W::ResourceGet => M::ResourceGet,
-        W::ResourceList => M::ResourceList,
-        W::ResourceWatch => M::ResourceWatch,
-        W::ProcessStart => M::ProcessStart,
-        W::NetworkConnect => M::NetworkConnect,
-        W::NetworkFlow => M::NetworkFlow,
-        W::DnsQuery => M::DnsQuery,
-        W::Other => M::Other,
-    }
-}
-
 fn batch_origin(o: wit::BatchOrigin) -> api::BatchOrigin {
     api::BatchOrigin {
         file: o.file,
@@ -241,11 +126,7 @@ fn batch_origin(o: wit::BatchOrigin) -> api::BatchOrigin {
 
 fn diagnostic(d: api::Diagnostic) -> wit::Diagnostic {
     wit::Diagnostic {
-        severity: match d.severity {
-            api::Severity::Error => wit::Severity::Error,
-            api::Severity::Warning => wit::Severity::Warning,
-            api::Severity::Info => wit::Severity::Info,
-        },
+        severity: d.severity.into(),
         code: d.code,
         message: d.message,
         file: d.file,
@@ -268,7 +149,7 @@ fn batch_result(r: api::BatchResult) -> wit::BatchResult {
             .outcomes
             .into_iter()
             .map(|o| wit::RecordOutcome {
-                source: o.source.map(source_to),
+                source: o.source.map(Into::into),
                 enrichment: o.enrichment,
             })
             .collect(),
@@ -283,8 +164,8 @@ fn batch_result(r: api::BatchResult) -> wit::BatchResult {
                 analytic: a.analytic,
                 techniques: a.techniques,
                 time_ns: a.time_ns,
-                source: source_to(a.source),
-                action: action_to(a.action),
+                source: a.source.into(),
+                action: a.action.into(),
                 principal: a.principal,
                 namespace: a.namespace,
                 containers: a.containers,
@@ -302,7 +183,7 @@ fn owned(s: String) -> Cow<'static, str> {
 }
 
 fn event_from(e: wit::Event) -> model::Event<'static> {
-    let mut out = model::Event::new(source_from(e.source), action_from(e.action), e.raw_action);
+    let mut out = model::Event::new(e.source.into(), e.action.into(), e.raw_action);
     out.time_ns = e.time_ns;
     out.host = e.host.map(owned);
     out.cluster = e.cluster.map(owned);
@@ -369,18 +250,14 @@ fn container_from(c: wit::Container) -> model::Container<'static> {
     model::Container {
         id: c.id.map(owned),
         name: c.name.map(owned),
-        image: c.image.map(|i| ImageRef {
+        image: c.image.map(|i| model::ImageRef {
             reference: owned(i.reference),
             registry: owned(i.registry),
             repository: owned(i.repository),
             tag: i.tag.map(owned),
             digest: i.digest.map(owned),
         }),
-        role: match c.role {
-            wit::ContainerRole::Main => model::ContainerRole::Main,
-            wit::ContainerRole::Init => model::ContainerRole::Init,
-            wit::ContainerRole::Ephemeral => model::ContainerRole::Ephemeral,
-        },
+        role: c.role.into(),
         security: model::SecurityContext {
             privileged: s.privileged,
             host_pid: s.host_pid,
