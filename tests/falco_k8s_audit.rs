@@ -63,8 +63,7 @@ fn both_etc_host_paths_are_sensitive_mounts() {
         let mounts = titled(&all, "Sensitive host path mounted into a container");
         assert_eq!(mounts.len(), 1, "{file}: {all:?}");
         let doc: Value = serde_json::from_str(mounts[0]["document"].as_str().unwrap()).unwrap();
-        let paths =
-            doc["unmapped"]["crowsnest"]["containers"][0]["security"]["host_mounts"].to_string();
+        let paths = doc["unmapped"]["crowsnest"]["container"][0]["host_mounts"].to_string();
         assert!(paths.contains("\"/etc\""), "{file}: {paths}");
     }
 }

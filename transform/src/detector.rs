@@ -13,10 +13,10 @@ use crate::decode::{self, Context, DecodeError, Decoded, DecodedRecord, StreamSt
 use crate::emit::{self, AlertInput};
 use crate::enrich::{ContainerTable, Limits, StateSnapshot};
 use crate::explain::Tracer;
-use crate::model::{Action, Event, Source};
+use crate::model::{Action, Derived, Event, Source};
 use crate::pack;
 use crate::policy::{Exception, Policy, glob};
-use crate::rules::{Derived, RuleEvent, RuleSet};
+use crate::rules::{RuleEvent, RuleSet};
 
 /// Containers remembered at most, and their bytes (see `enrich::container_state`).
 const MAX_CONTAINERS: usize = 131_072;
@@ -417,7 +417,7 @@ impl Detector {
                     .principal
                     .as_ref()
                     .map(|p| p.name.to_string())
-                    .or_else(|| chain_str(&hit.chain, &["principal", "name"])),
+                    .or_else(|| chain_str(&hit.chain, "principal.name")),
                 namespace: event
                     .workload
                     .as_ref()
@@ -483,22 +483,20 @@ impl Detector {
     }
 }
 
-/// A string at `path` in the first chain step that has one.
-fn chain_str(chain: &[serde_json::Value], path: &[&str]) -> Option<String> {
-    chain.iter().find_map(|step| {
-        path.iter()
-            .try_fold(step, |v, key| v.get(key))
-            .and_then(|v| v.as_str())
-            .map(str::to_string)
-    })
+/// The string field `name` of the first chain step that has one.
+fn chain_str(chain: &[serde_json::Value], name: &str) -> Option<String> {
+    chain
+        .iter()
+        .find_map(|step| step.get(name)?.as_str().map(str::to_string))
 }
 
+/// The image of the first container in the chain that names one.
 fn chain_image(chain: &[serde_json::Value]) -> Option<String> {
     chain.iter().find_map(|step| {
-        step.get("containers")?
+        step.get("container")?
             .as_array()?
             .iter()
-            .find_map(|c| c.get("image")?.get("reference")?.as_str())
+            .find_map(|c| c.get("image")?.as_str())
             .map(str::to_string)
     })
 }

@@ -42,3 +42,4 @@ pub use emit::attack;
 pub use explain::explain;
 pub use model::image_ref;
 pub use pack::{check_pack, default_pack};
+pub use rules::field_reference;

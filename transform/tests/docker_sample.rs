@@ -26,9 +26,10 @@ fn replay(file: &str) -> Vec<Alert> {
     r.alerts
 }
 
-fn image_of(alert: &Alert) -> serde_json::Value {
+/// The first matched container of an alert, as `unmapped.crowsnest` carries it.
+fn container_of(alert: &Alert) -> serde_json::Value {
     let doc: serde_json::Value = serde_json::from_str(&alert.document).unwrap();
-    doc["unmapped"]["crowsnest"]["containers"][0]["image"].clone()
+    doc["unmapped"]["crowsnest"]["container"][0].clone()
 }
 
 #[test]
@@ -58,15 +59,15 @@ fn lifecycle_raises_launch_alerts_once_and_the_exec() {
             "{}",
             a.rule_title
         );
-        let image = image_of(a);
+        let container = container_of(a);
         assert_eq!(
-            image["registry"], "registry.example.com:5000",
+            container["image.registry"], "registry.example.com:5000",
             "{}",
             a.rule_title
         );
-        assert_eq!(image["repository"], "ops/node-agent");
-        assert_eq!(image["tag"], "2.1");
-        assert_eq!(image["digest"], DIGEST);
+        assert_eq!(container["image.repository"], "ops/node-agent");
+        assert_eq!(container["image.tag"], "2.1");
+        assert_eq!(container["image.digest"], DIGEST);
     }
     let exec = alerts
         .iter()
@@ -77,7 +78,7 @@ fn lifecycle_raises_launch_alerts_once_and_the_exec() {
     assert_eq!(doc["evidences"][0]["container"]["uid"], AGENT_ID);
     // The exec event itself carries no launch attributes; the container table supplied them.
     assert_eq!(
-        doc["unmapped"]["crowsnest"]["containers"][0]["security"]["privileged"],
+        doc["unmapped"]["crowsnest"]["container"][0]["privileged"],
         true
     );
     let restart = alerts
@@ -136,7 +137,7 @@ fn state_survives_a_snapshot_into_a_new_engine() {
         .unwrap();
     let doc: serde_json::Value = serde_json::from_str(&exec.document).unwrap();
     assert_eq!(
-        doc["unmapped"]["crowsnest"]["containers"][0]["security"]["privileged"],
+        doc["unmapped"]["crowsnest"]["container"][0]["privileged"],
         true
     );
     assert_eq!(doc["unmapped"]["crowsnest"]["origin"]["line"], 11);

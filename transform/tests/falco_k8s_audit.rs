@@ -59,7 +59,7 @@ fn privileged_pods_name_the_privileged_container() {
         let doc: serde_json::Value = serde_json::from_str(&privileged[0].document).unwrap();
         assert_eq!(doc["class_uid"], 2004);
         assert_eq!(
-            doc["unmapped"]["crowsnest"]["containers"][0]["name"],
+            doc["unmapped"]["crowsnest"]["container"][0]["name"],
             container
         );
     }

@@ -2,7 +2,8 @@
 
 use serde_json::{Map, Value, json};
 
-use super::{AlertInput, attack, container_value, opt};
+use super::{AlertInput, attack, opt};
+use crate::model::json::container_value;
 use crate::time::format_rfc3339;
 
 fn risk_score(level: &str) -> u8 {
@@ -154,7 +155,7 @@ pub(super) fn render(a: &AlertInput<'_, '_>) -> Value {
         json!({
             "source": e.source.as_str(),
             "analytic": a.hit.analytic,
-            "containers": a.matched().map(container_value).collect::<Vec<_>>(),
+            "container": a.matched().map(container_value).collect::<Vec<_>>(),
             "origin": { "file": a.file, "line": a.line },
         }),
     );

@@ -5,7 +5,8 @@
 
 use serde_json::{Map, Value, json};
 
-use super::{AlertInput, attack, container_value, opt};
+use super::{AlertInput, attack, opt};
+use crate::model::json::container_value;
 use crate::time::format_rfc3339;
 
 const OCSF_VERSION: &str = "1.3.0";
@@ -207,7 +208,7 @@ pub(super) fn render(a: &AlertInput<'_, '_>) -> Value {
             .iter()
             .map(|step| {
                 let mut ev = Map::new();
-                if let Some(op) = step.get("raw_action") {
+                if let Some(op) = step.get("action.raw") {
                     ev.insert("api".into(), json!({ "operation": op }));
                 }
                 if let Some(t) = step.get("time") {
@@ -228,7 +229,7 @@ pub(super) fn render(a: &AlertInput<'_, '_>) -> Value {
             "source": e.source.as_str(),
             "action": e.action.as_str(),
             "analytic": a.hit.analytic,
-            "containers": a.matched().map(container_value).collect::<Vec<_>>(),
+            "container": a.matched().map(container_value).collect::<Vec<_>>(),
             "origin": { "file": a.file, "line": a.line },
         }}),
     );

@@ -29,8 +29,9 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 
 use crate::model::ImageRef;
-use crate::model::{Action, Container, ContainerRole, Event, SecurityContext, Source, Workload};
-use crate::rules::Derived;
+use crate::model::{
+    Action, Container, ContainerRole, Derived, Event, SecurityContext, Source, Workload,
+};
 
 /// Bounds of the table.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -9,9 +9,10 @@
 
 use rsigma_parser::LogSource;
 
-use super::event::{DERIVED_FIELDS, FIELDS};
+use super::derived::derived;
 use crate::decode::{FORMATS, format};
 use crate::model::Source;
+use crate::model::fields::field as normalized;
 
 /// The sources a rule with this logsource is evaluated on.
 pub(crate) fn sources_for(logsource: &LogSource) -> Vec<Source> {
@@ -30,7 +31,7 @@ pub(crate) fn sources_for(logsource: &LogSource) -> Vec<Source> {
 
 /// Whether any of `sources` can provide `field`.
 pub(crate) fn provided(field: &str, sources: &[Source]) -> bool {
-    if FIELDS.contains(&field) || DERIVED_FIELDS.contains(&field) {
+    if normalized(field).is_some() || derived(field).is_some() {
         return true;
     }
     if field.starts_with("crowsnest.") {

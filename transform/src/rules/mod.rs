@@ -6,8 +6,10 @@
 //! `category: container`, so they run on every source.
 
 pub(crate) mod coverage;
+mod derived;
 mod event;
 mod raw_path;
+mod reference;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -15,7 +17,8 @@ use std::sync::Arc;
 use rsigma_eval::{CorrelationEngine, CorrelationSnapshot, EvaluationResult, evaluate_rule};
 use rsigma_parser::LogSource;
 
-pub(crate) use event::{Derived, RuleEvent};
+pub(crate) use event::RuleEvent;
+pub use reference::field_reference;
 
 use crate::decode::FORMATS;
 use crate::model::Source;
