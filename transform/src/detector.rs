@@ -337,6 +337,7 @@ impl Detector {
         let Decoded {
             mut event,
             evaluate,
+            settles,
             ..
         } = decoded;
         match event.time_ns {
@@ -347,7 +348,11 @@ impl Detector {
             .time_ns
             .unwrap_or(self.watermark_ns)
             .div_euclid(1_000_000_000);
-        let derived = self.containers.apply(&mut event, now_s);
+        // State learns only from the record that settles a request, and only when the
+        // request succeeded: a pod create's `RequestReceived` stage has no outcome yet, and
+        // a create the API server then denies never ran.
+        let learn = settles && succeeded(&event);
+        let derived = self.containers.apply(&mut event, now_s, learn);
         let line = at.line;
         if evaluate {
             self.evaluate(at, &event, &derived, raw, &origin.file, out);
@@ -481,6 +486,11 @@ impl Detector {
             column: 1,
         });
     }
+}
+
+/// Whether the request an event reports succeeded, as far as its source says.
+fn succeeded(event: &Event<'_>) -> bool {
+    event.response_code.is_none_or(|c| c < 400) && event.error.is_none()
 }
 
 /// The string field `name` of the first chain step that has one.

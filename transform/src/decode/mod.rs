@@ -191,6 +191,13 @@ pub struct Decoded<'a> {
     /// sends one audit event per request stage; only the stage that completes the request
     /// is evaluated, so one request raises at most one alert per rule.
     pub evaluate: bool,
+    /// Whether this record carries its request's outcome, so that what it says may be
+    /// learned: enter the container table and count as a sighting, when the outcome is a
+    /// success. A Kubernetes audit stage written before the request was decided
+    /// (`RequestReceived`) or an Azure operation's `Started` record does not; the stage
+    /// or record that settles the request does. A source that reports only what
+    /// happened settles with every record.
+    pub settles: bool,
     /// The JSON text that raw-field rules read for this event, when it is not the whole
     /// record: one element of a CloudTrail `Records` array, the audit event inside an
     /// AKS wrapper's `properties.log` string.
@@ -202,6 +209,7 @@ impl<'a> Decoded<'a> {
         Decoded {
             event,
             evaluate: true,
+            settles: true,
             raw: None,
         }
     }
@@ -211,6 +219,7 @@ impl<'a> Decoded<'a> {
         Decoded {
             event: self.event.into_owned(),
             evaluate: self.evaluate,
+            settles: self.settles,
             raw: self.raw.map(|r| Cow::Owned(r.into_owned())),
         }
     }

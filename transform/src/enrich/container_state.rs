@@ -534,72 +534,87 @@ impl ContainerTable {
         container_key(id)
     }
 
-    /// First sightings of values, after the learning period.
-    fn first_seen(&mut self, kind: &str, value: &str, now_s: i64) -> Option<bool> {
-        let first = *self.first_event_s.get_or_insert(now_s);
+    /// Whether a value is sighted for the first time (after the learning period);
+    /// `learn` records the sighting, else it is only looked up.
+    fn first_seen(&mut self, kind: &str, value: &str, now_s: i64, learn: bool) -> Option<bool> {
+        let first = match self.first_event_s {
+            Some(first) => first,
+            None if learn => *self.first_event_s.insert(now_s),
+            None => now_s,
+        };
         self.scratch.clear();
         self.scratch.push_str(kind);
         self.scratch.push(':');
         self.scratch
             .extend(value.chars().map(|c| c.to_ascii_lowercase()));
-        let new = self.seen.len() < self.limits.max_entries
-            && !self.seen.contains(self.scratch.as_str())
-            && {
-                self.seen_bytes += slot::<Box<str>>() + str_heap(&self.scratch);
-                self.seen.insert(Box::from(self.scratch.as_str()))
-            };
+        let new =
+            self.seen.len() < self.limits.max_entries && !self.seen.contains(self.scratch.as_str());
+        if new && learn {
+            self.seen_bytes += slot::<Box<str>>() + str_heap(&self.scratch);
+            self.seen.insert(Box::from(self.scratch.as_str()));
+        }
         let learning = now_s < first.saturating_add(self.limits.learning_period_secs);
         Some(new && !learning)
     }
 
-    /// Join `event` with the table, remember what it teaches, and say what history knows
-    /// about it.
-    pub fn apply(&mut self, event: &mut Event<'_>, now_s: i64) -> Derived {
+    /// Join `event` with the table and say what history knows about it; with `learn`,
+    /// remember what it teaches. Only the record that settles a request that succeeded
+    /// may teach: a stage written before the request was decided, or a request that was
+    /// denied or failed, leaves the table and the sightings as they were.
+    pub fn apply(&mut self, event: &mut Event<'_>, now_s: i64, learn: bool) -> Derived {
         let mut derived = Derived::default();
         let launch = matches!(
             event.action,
             Action::ContainerCreate | Action::ContainerRun | Action::WorkloadCreate
         );
         if launch && event.response_code.is_none_or(|c| c < 400) && event.error.is_none() {
-            self.note_sightings(event, now_s, &mut derived);
+            self.note_sightings(event, now_s, &mut derived, learn);
         }
         match event.source {
-            Source::DockerInspect => self.docker_inspect(event, now_s),
-            Source::K8sAudit | Source::AksAudit | Source::GkeAudit => self.kubernetes(event, now_s),
-            Source::CloudTrail => self.ecs(event, now_s),
+            Source::DockerInspect => self.docker_inspect(event, now_s, learn),
+            Source::K8sAudit | Source::AksAudit | Source::GkeAudit => {
+                self.kubernetes(event, now_s, learn);
+            }
+            Source::CloudTrail => self.ecs(event, now_s, learn),
             _ => {}
         }
         if event.source != Source::DockerInspect {
-            self.by_container_id(event, now_s, &mut derived);
+            self.by_container_id(event, now_s, &mut derived, learn);
         }
         derived
     }
 
-    fn note_sightings(&mut self, event: &Event<'_>, now_s: i64, derived: &mut Derived) {
+    fn note_sightings(
+        &mut self,
+        event: &Event<'_>,
+        now_s: i64,
+        derived: &mut Derived,
+        learn: bool,
+    ) {
         for c in &event.containers {
             if let Some(image) = &c.image {
                 let name = image.full_name();
                 derived.image_first_seen = merge_any(
                     derived.image_first_seen,
-                    self.first_seen("image", &name, now_s),
+                    self.first_seen("image", &name, now_s, learn),
                 );
                 derived.registry_first_seen = merge_any(
                     derived.registry_first_seen,
-                    self.first_seen("registry", &image.registry, now_s),
+                    self.first_seen("registry", &image.registry, now_s, learn),
                 );
             }
         }
         if let Some(p) = &event.principal
             && !p.name.is_empty()
         {
-            derived.principal_first_seen = self.first_seen("principal", &p.name, now_s);
+            derived.principal_first_seen = self.first_seen("principal", &p.name, now_s, learn);
         }
     }
 
     /// `docker inspect`: the first look at a container is its creation as far as rules
     /// are concerned; later looks become `container-inspect` so a re-inspected container
     /// does not alert twice.
-    fn docker_inspect(&mut self, event: &mut Event<'_>, now_s: i64) {
+    fn docker_inspect(&mut self, event: &mut Event<'_>, now_s: i64, learn: bool) {
         let Some(c) = event.containers.first() else {
             return;
         };
@@ -611,6 +626,9 @@ impl ContainerTable {
             .is_some_and(|e| !e.containers.is_empty())
         {
             event.action = Action::ContainerInspect;
+        }
+        if !learn {
+            return;
         }
         let stored = self.store(c);
         let workload = event.workload.clone().map(|w| Box::new(w.into_owned()));
@@ -627,7 +645,13 @@ impl ContainerTable {
     }
 
     /// Containers named by id: join stored attributes, keep the lifecycle.
-    fn by_container_id(&mut self, event: &mut Event<'_>, now_s: i64, derived: &mut Derived) {
+    fn by_container_id(
+        &mut self,
+        event: &mut Event<'_>,
+        now_s: i64,
+        derived: &mut Derived,
+        learn: bool,
+    ) {
         let action = event.action;
         let creates = matches!(action, Action::ContainerCreate | Action::ContainerRun);
         for i in 0..event.containers.len() {
@@ -644,7 +668,9 @@ impl ContainerTable {
                 event.containers[i].id = Some(std::borrow::Cow::Owned(full.to_string()));
             }
             if action == Action::ContainerDestroy {
-                self.remove(&key);
+                if learn {
+                    self.remove(&key);
+                }
                 continue;
             }
             let known = self.entries.get(key.as_str());
@@ -693,9 +719,12 @@ impl ContainerTable {
             }
             let lateness = self.limits.lateness_secs;
             let principal = match &event.principal {
-                Some(p) if creates && !p.name.is_empty() => Some(self.principal(&p.name)),
+                Some(p) if learn && creates && !p.name.is_empty() => Some(self.principal(&p.name)),
                 _ => None,
             };
+            if !learn {
+                continue;
+            }
             let fresh =
                 (history.is_none() && !creates && !event.containers[i].security.is_unknown())
                     .then(|| self.store(&event.containers[i]));
@@ -740,7 +769,7 @@ impl ContainerTable {
 
     /// Kubernetes: a pod's spec is kept by namespace/name, so an exec says which of its
     /// containers it entered (an init container, from audit events alone).
-    fn kubernetes(&mut self, event: &mut Event<'_>, now_s: i64) {
+    fn kubernetes(&mut self, event: &mut Event<'_>, now_s: i64, learn: bool) {
         let Some(w) = &event.workload else { return };
         if !w.kind.eq_ignore_ascii_case("Pod") {
             return;
@@ -749,9 +778,8 @@ impl ContainerTable {
             return;
         };
         let key = pod_key(ns, name);
-        let ok = event.response_code.is_none_or(|c| c < 400);
         match event.action {
-            Action::WorkloadCreate if ok && !event.containers.is_empty() => {
+            Action::WorkloadCreate if learn && !event.containers.is_empty() => {
                 let workload = Some(Box::new(w.clone().into_owned()));
                 let containers: Box<[Stored]> =
                     event.containers.iter().map(|c| self.store(c)).collect();
@@ -769,7 +797,7 @@ impl ContainerTable {
                     }
                 });
             }
-            Action::WorkloadDelete if ok => self.remove(&key),
+            Action::WorkloadDelete if learn => self.remove(&key),
             Action::ContainerExec | Action::ContainerAttach => {
                 let Some(entry) = self.entries.get(key.as_str()) else {
                     return;
@@ -798,21 +826,23 @@ impl ContainerTable {
                         None => event.containers.push(stored.to_container()),
                     }
                 }
-                self.touch(&key, now_s);
+                if learn {
+                    self.touch(&key, now_s);
+                }
             }
             _ => {}
         }
     }
 
     /// ECS: a task definition's containers by family, joined onto the tasks run from it.
-    fn ecs(&mut self, event: &mut Event<'_>, now_s: i64) {
+    fn ecs(&mut self, event: &mut Event<'_>, now_s: i64, learn: bool) {
         let Some(w) = &event.workload else { return };
         let family = |name: &str| {
             let name = name.rsplit('/').next().unwrap_or(name);
             name.split(':').next().unwrap_or(name).to_string()
         };
         match (event.action, w.kind.as_ref()) {
-            (Action::WorkloadCreate, "TaskDefinition") if event.error.is_none() => {
+            (Action::WorkloadCreate, "TaskDefinition") if learn => {
                 let Some(name) = w.name.as_deref() else {
                     return;
                 };
@@ -854,7 +884,9 @@ impl ContainerTable {
                 if event.containers.is_empty() {
                     event.containers = spec.iter().map(Stored::to_container).collect();
                 }
-                self.touch(&key, now_s);
+                if learn {
+                    self.touch(&key, now_s);
+                }
             }
             _ => {}
         }
@@ -974,25 +1006,25 @@ mod tests {
     fn later_events_carry_the_inspected_attributes() {
         let mut t = table(10);
         let mut first = inspect("a");
-        t.apply(&mut first, 0);
+        t.apply(&mut first, 0, true);
         assert_eq!(first.action, Action::ContainerCreate);
         let mut exec = docker(Action::ContainerExec, "a");
-        t.apply(&mut exec, 1);
+        t.apply(&mut exec, 1, true);
         assert_eq!(exec.containers[0].security.privileged, Some(true));
         assert_eq!(exec.containers[0].name.as_deref(), Some("agent"));
         let mut again = inspect("a");
-        t.apply(&mut again, 2);
+        t.apply(&mut again, 2, true);
         assert_eq!(again.action, Action::ContainerInspect);
     }
 
     #[test]
     fn create_events_are_not_joined_and_destroy_forgets() {
         let mut t = table(10);
-        t.apply(&mut inspect("a"), 0);
+        t.apply(&mut inspect("a"), 0, true);
         let mut create = docker(Action::ContainerCreate, "a");
-        t.apply(&mut create, 1);
+        t.apply(&mut create, 1, true);
         assert_eq!(create.containers[0].security.privileged, None);
-        t.apply(&mut docker(Action::ContainerDestroy, "a"), 2);
+        t.apply(&mut docker(Action::ContainerDestroy, "a"), 2, true);
         assert_eq!(t.len(), 0);
     }
 
@@ -1000,18 +1032,18 @@ mod tests {
     fn bounded_with_least_recently_used_eviction() {
         let mut t = table(3);
         for id in ["a", "b", "c"] {
-            t.apply(&mut inspect(id), 0);
+            t.apply(&mut inspect(id), 0, true);
         }
         // Touch "a" so "b" is now the least recently used.
-        t.apply(&mut docker(Action::ContainerStart, "a"), 1);
-        t.apply(&mut inspect("d"), 2);
+        t.apply(&mut docker(Action::ContainerStart, "a"), 1, true);
+        t.apply(&mut inspect("d"), 2, true);
         assert_eq!(t.len(), 3);
         assert_eq!(t.evictions(), 1);
         let mut b = docker(Action::ContainerStart, "b");
-        t.apply(&mut b, 3);
+        t.apply(&mut b, 3, true);
         assert_eq!(b.containers[0].security.privileged, None, "b was evicted");
         let mut a = docker(Action::ContainerStart, "a");
-        t.apply(&mut a, 4);
+        t.apply(&mut a, 4, true);
         assert_eq!(a.containers[0].security.privileged, Some(true));
     }
 
@@ -1021,9 +1053,9 @@ mod tests {
             ttl_secs: 100,
             ..Limits::default()
         });
-        t.apply(&mut inspect("a"), 0);
-        t.apply(&mut inspect("b"), 50);
-        t.apply(&mut inspect("c"), 140);
+        t.apply(&mut inspect("a"), 0, true);
+        t.apply(&mut inspect("b"), 50, true);
+        t.apply(&mut inspect("c"), 140, true);
         assert_eq!(t.len(), 2, "a expired");
         assert_eq!(t.evictions(), 1);
     }
@@ -1032,13 +1064,13 @@ mod tests {
     fn short_ids_resolve_to_the_full_container() {
         let full = "25923f70cb6243497e0cbe25137706b3fe5a5a9a3d145fca64ac7e568cebadc7";
         let mut t = table(10);
-        t.apply(&mut inspect(full), 0);
+        t.apply(&mut inspect(full), 0, true);
         let mut falco = Event::new(Source::Falco, Action::ProcessStart, "execve");
         falco.containers.push(Container {
             id: Some(Cow::Borrowed(&full[..12])),
             ..Container::default()
         });
-        let d = t.apply(&mut falco, 5);
+        let d = t.apply(&mut falco, 5, true);
         assert_eq!(falco.containers[0].security.privileged, Some(true));
         assert_eq!(
             falco.containers[0].id.as_deref(),
@@ -1047,7 +1079,7 @@ mod tests {
         );
         assert_eq!(d.first_action, Some(true));
         assert_eq!(d.since_start_secs, Some(5));
-        let d = t.apply(&mut falco, 6);
+        let d = t.apply(&mut falco, 6, true);
         assert_eq!(
             d.first_action,
             Some(false),
@@ -1055,21 +1087,26 @@ mod tests {
         );
         let mut tetragon = docker(Action::ProcessStart, &format!("containerd://{full}"));
         tetragon.source = Source::Tetragon;
-        t.apply(&mut tetragon, 7);
+        t.apply(&mut tetragon, 7, true);
         assert_eq!(tetragon.containers[0].name.as_deref(), Some("agent"));
     }
 
     #[test]
     fn a_start_says_how_long_the_container_was_stopped() {
         let mut t = table(10);
-        t.apply(&mut inspect("a"), 0);
-        t.apply(&mut docker(Action::ContainerStart, "a"), 10);
-        t.apply(&mut docker(Action::ContainerDie, "a"), 100);
-        let d = t.apply(&mut docker(Action::ContainerStart, "a"), 100 + 40 * 86_400);
+        t.apply(&mut inspect("a"), 0, true);
+        t.apply(&mut docker(Action::ContainerStart, "a"), 10, true);
+        t.apply(&mut docker(Action::ContainerDie, "a"), 100, true);
+        let d = t.apply(
+            &mut docker(Action::ContainerStart, "a"),
+            100 + 40 * 86_400,
+            true,
+        );
         assert_eq!(d.stopped_for_secs, Some(40 * 86_400));
         let d = t.apply(
             &mut docker(Action::ContainerRestart, "a"),
             100 + 40 * 86_400 + 5,
+            true,
         );
         assert_eq!(d.stopped_for_secs, None, "running, not stopped");
     }
@@ -1077,10 +1114,10 @@ mod tests {
     #[test]
     fn a_late_stop_does_not_undo_a_later_start() {
         let mut t = table(10);
-        t.apply(&mut docker(Action::ContainerStart, "a"), 1_000);
+        t.apply(&mut docker(Action::ContainerStart, "a"), 1_000, true);
         // A `die` from 10 minutes earlier arrives late: beyond the 30 s lateness.
-        t.apply(&mut docker(Action::ContainerDie, "a"), 400);
-        let d = t.apply(&mut docker(Action::ContainerStart, "a"), 1_010);
+        t.apply(&mut docker(Action::ContainerDie, "a"), 400, true);
+        let d = t.apply(&mut docker(Action::ContainerStart, "a"), 1_010, true);
         assert_eq!(d.stopped_for_secs, None);
     }
 
@@ -1134,16 +1171,16 @@ mod tests {
     #[test]
     fn an_exec_into_an_init_container_is_told_apart_from_the_main_one() {
         let mut t = table(10);
-        t.apply(&mut pod_create(), 0);
+        t.apply(&mut pod_create(), 0, true);
         let mut init = exec(Some("init-setup"));
-        t.apply(&mut init, 5);
+        t.apply(&mut init, 5, true);
         assert_eq!(init.containers[0].role, ContainerRole::Init);
         assert_eq!(init.containers[0].security.privileged, Some(true));
         let mut main = exec(Some("web"));
-        t.apply(&mut main, 6);
+        t.apply(&mut main, 6, true);
         assert_eq!(main.containers[0].role, ContainerRole::Main);
         let mut default = exec(None);
-        t.apply(&mut default, 7);
+        t.apply(&mut default, 7, true);
         assert_eq!(default.containers[0].name.as_deref(), Some("web"));
         assert_eq!(default.containers[0].role, ContainerRole::Main);
     }
@@ -1154,11 +1191,11 @@ mod tests {
             learning_period_secs: 3_600,
             ..Limits::default()
         });
-        let d = t.apply(&mut pod_create(), 0);
+        let d = t.apply(&mut pod_create(), 0, true);
         assert_eq!(d.image_first_seen, Some(false), "learning");
         let mut later = pod_create();
         later.containers[1].image = Some(ImageRef::lenient(Cow::Borrowed("evil.example/miner:1")));
-        let d = t.apply(&mut later, 7_200);
+        let d = t.apply(&mut later, 7_200, true);
         assert_eq!(d.image_first_seen, Some(true));
         assert_eq!(d.registry_first_seen, Some(true));
         assert_eq!(
@@ -1166,19 +1203,19 @@ mod tests {
             Some(false),
             "mallory was seen while learning"
         );
-        let d = t.apply(&mut later, 7_300);
+        let d = t.apply(&mut later, 7_300, true);
         assert_eq!(d.image_first_seen, Some(false));
     }
 
     #[test]
     fn snapshot_round_trip() {
         let mut t = table(10);
-        t.apply(&mut inspect("a"), 0);
+        t.apply(&mut inspect("a"), 0, true);
         let blob = serde_json::to_vec(&t.snapshot()).unwrap();
         let mut fresh = table(10);
         fresh.restore(serde_json::from_slice(&blob).unwrap());
         let mut exec = docker(Action::ContainerExec, "a");
-        fresh.apply(&mut exec, 1);
+        fresh.apply(&mut exec, 1, true);
         assert_eq!(exec.containers[0].security.privileged, Some(true));
     }
 
@@ -1206,10 +1243,10 @@ mod tests {
                 n % 13
             ))));
             create.containers[0].security.cap_add = vec![Cow::Owned(format!("CAP_{}", n % 7))];
-            t.apply(&mut create, now);
-            t.apply(&mut docker(Action::ContainerStart, &id), now);
+            t.apply(&mut create, now, true);
+            t.apply(&mut docker(Action::ContainerStart, &id), now, true);
             if n % 3 == 0 {
-                t.apply(&mut docker(Action::ContainerDie, &id), now);
+                t.apply(&mut docker(Action::ContainerDie, &id), now, true);
             }
             peak_entries = peak_entries.max(t.len());
             peak_bytes = peak_bytes.max(t.bytes());
@@ -1240,18 +1277,39 @@ mod tests {
         let mut t = table(10);
         let bytes = t.bytes();
         for id in ["a", "b", "c"] {
-            t.apply(&mut inspect(id), 0);
+            t.apply(&mut inspect(id), 0, true);
         }
         assert_eq!(t.contexts.len(), 1, "three containers, one context");
         let one = t.bytes();
-        t.apply(&mut inspect("d"), 0);
+        t.apply(&mut inspect("d"), 0, true);
         let per_container = t.bytes() - one;
         assert!(per_container < 512, "{per_container}");
         for id in ["a", "b", "c", "d"] {
-            t.apply(&mut docker(Action::ContainerDestroy, id), 1);
+            t.apply(&mut docker(Action::ContainerDestroy, id), 1, true);
         }
         assert_eq!(t.len(), 0);
         assert_eq!(t.contexts.len(), 0);
         assert_eq!(t.bytes(), bytes, "all but first sightings returned");
+    }
+
+    #[test]
+    fn what_is_not_learned_is_looked_up_but_not_remembered() {
+        let mut t = table(10);
+        // A pod create that has not settled (or was denied): joined and judged, not kept.
+        let d = t.apply(&mut pod_create(), 0, false);
+        assert_eq!(d.image_first_seen, Some(true));
+        assert_eq!(t.len(), 0);
+        let d = t.apply(&mut pod_create(), 1, false);
+        assert_eq!(d.image_first_seen, Some(true), "still never seen");
+        // The create that settles it is learned.
+        let d = t.apply(&mut pod_create(), 2, true);
+        assert_eq!(d.image_first_seen, Some(true));
+        assert_eq!(t.len(), 1);
+        let d = t.apply(&mut pod_create(), 3, false);
+        assert_eq!(d.image_first_seen, Some(false));
+        // An unsettled destroy leaves the container where it was.
+        t.apply(&mut inspect("a"), 4, true);
+        t.apply(&mut docker(Action::ContainerDestroy, "a"), 5, false);
+        assert_eq!(t.len(), 2);
     }
 }

@@ -431,6 +431,7 @@ fn decode(text: &str) -> Result<Decoded<'_>, DecodeError> {
     Ok(Decoded {
         event,
         evaluate,
+        settles: evaluate,
         raw: None,
     })
 }

@@ -319,6 +319,7 @@ fn decode(text: &str) -> Result<Decoded<'_>, DecodeError> {
     Ok(Decoded {
         event,
         evaluate,
+        settles: evaluate,
         raw: None,
     })
 }

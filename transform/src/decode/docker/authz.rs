@@ -12,7 +12,8 @@
 //! This is where a Docker launch is seen with who asked for it: the create body holds
 //! every security setting (`create_body.rs`). A request is evaluated; a response
 //! is decoded for its status code and the id the daemon gave a new container, but not
-//! evaluated again, so one call raises one alert. dockerd omits bodies over 1 MiB, and
+//! evaluated again, so one call raises one alert. A response that says the call failed
+//! teaches the engine's state nothing. dockerd omits bodies over 1 MiB, and
 //! a create without a body says nothing about privileges.
 //!
 //! Plugins that log requests usually add their logger's timestamp; a top-level `time`
@@ -187,6 +188,9 @@ pub(crate) fn decode(text: &str) -> Result<Decoded<'_>, DecodeError> {
     Ok(Decoded {
         event,
         evaluate,
+        // Plugins often log requests alone: a request is learned from, unless its
+        // response says it failed.
+        settles: true,
         raw: None,
     })
 }

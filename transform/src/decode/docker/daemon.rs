@@ -211,6 +211,7 @@ fn decode<'a>(
         Decoded {
             event,
             evaluate: false,
+            settles: false,
             raw: None,
         }
     };
@@ -282,6 +283,7 @@ fn calling<'a>(call: &str, state: &mut Calls, ctx: &Context<'_>) -> Decoded<'a> 
         return Decoded {
             event,
             evaluate: false,
+            settles: false,
             raw: None,
         };
     }
@@ -355,6 +357,7 @@ fn form_data<'a>(
     Ok(Decoded {
         event: event.into_owned(),
         evaluate,
+        settles: evaluate,
         raw: Some(Cow::Owned(body.to_string())),
     })
 }
@@ -372,6 +375,7 @@ fn handler_error<'a>(call: &str, error: &str) -> Decoded<'a> {
     Decoded {
         event: event.into_owned(),
         evaluate: false,
+        settles: false,
         raw: None,
     }
 }

@@ -328,6 +328,7 @@ pub(crate) fn decode(text: &str) -> Result<Decoded<'_>, DecodeError> {
     Ok(Decoded {
         event,
         evaluate,
+        settles: evaluate,
         raw: None,
     })
 }

@@ -354,6 +354,7 @@ fn decode<'a>(
         return Ok(vec![Decoded {
             event,
             evaluate: false,
+            settles: false,
             raw: None,
         }]);
     }
@@ -491,6 +492,7 @@ fn record<'a>(layout: &[Field], tokens: &[&'a str]) -> Decoded<'a> {
     Decoded {
         event,
         evaluate: flow,
+        settles: flow,
         raw: None,
     }
 }
