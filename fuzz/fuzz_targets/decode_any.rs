@@ -1,7 +1,7 @@
 //! Fuzz target: mod.rs and envelope.rs: format detection, the fallback to the other decoders and shippers' wrappers.
 #![no_main]
 
-use crowsnest_transform::decode::fuzzing::decode_lines;
+use crowsnest_transform::fuzzing::decode_lines;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

@@ -1,7 +1,7 @@
 //! Fuzz target: auditd.rs: Linux audit records, assembled across lines.
 #![no_main]
 
-use crowsnest_transform::decode::fuzzing::decode_lines;
+use crowsnest_transform::fuzzing::decode_lines;
 use crowsnest_transform::model::Source;
 use libfuzzer_sys::fuzz_target;
 

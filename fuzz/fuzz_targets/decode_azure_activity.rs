@@ -1,7 +1,7 @@
 //! Fuzz target: azure_activity.rs: Azure Activity Log records.
 #![no_main]
 
-use crowsnest_transform::decode::fuzzing::decode_lines;
+use crowsnest_transform::fuzzing::decode_lines;
 use crowsnest_transform::model::Source;
 use libfuzzer_sys::fuzz_target;
 

@@ -1,7 +1,7 @@
 //! Fuzz target: k8s_audit_aks.rs: AKS `kube-audit` diagnostic records.
 #![no_main]
 
-use crowsnest_transform::decode::fuzzing::decode_lines;
+use crowsnest_transform::fuzzing::decode_lines;
 use crowsnest_transform::model::Source;
 use libfuzzer_sys::fuzz_target;
 

@@ -1,7 +1,7 @@
 //! Fuzz target: docker_create_body.rs: container create and exec request bodies.
 #![no_main]
 
-use crowsnest_transform::decode::fuzzing;
+use crowsnest_transform::fuzzing;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

@@ -1,7 +1,7 @@
 //! Fuzz target: framing.rs: record boundaries (NDJSON, JSON arrays, pretty-printed documents).
 #![no_main]
 
-use crowsnest_transform::decode::fuzzing;
+use crowsnest_transform::fuzzing;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

@@ -1,7 +1,7 @@
 //! Fuzz target: pack.rs and policy.rs: the bytes as a rule pack's `policy.yml`.
 #![no_main]
 
-use crowsnest_transform::decode::fuzzing;
+use crowsnest_transform::fuzzing;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

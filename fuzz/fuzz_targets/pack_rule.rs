@@ -1,7 +1,7 @@
 //! Fuzz target: pack.rs: the bytes as a rule pack's Sigma rule file.
 #![no_main]
 
-use crowsnest_transform::decode::fuzzing;
+use crowsnest_transform::fuzzing;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

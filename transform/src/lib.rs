@@ -22,6 +22,10 @@ mod emit;
 mod enrich;
 pub mod explain;
 pub mod framing;
+// Entry points for the fuzz targets (fuzz/) and tests/fuzz_regressions.rs; not the API.
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod inline;
 pub mod model;
 mod normalize;

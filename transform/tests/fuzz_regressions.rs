@@ -3,13 +3,13 @@
 //! policies — run through the entry point the target drives, each with the located
 //! diagnostic (or the clean decode) it must get.
 //!
-//! The entry points (`decode::fuzzing`) check the engine's promises themselves (located
+//! The entry points (`crowsnest_transform::fuzzing`) check the engine's promises themselves (located
 //! errors, one outcome per record, JSON out) and panic when one breaks.
 
 use std::path::Path;
 
 use crowsnest_transform::decode::DecodeError;
-use crowsnest_transform::decode::fuzzing::{self, Record};
+use crowsnest_transform::fuzzing::{self, Record};
 use crowsnest_transform::model::Source;
 
 /// Every decoder target and the source it forces.

@@ -22,8 +22,6 @@ mod detect;
 pub(crate) mod docker;
 mod envelope;
 mod error;
-#[doc(hidden)]
-pub mod fuzzing;
 pub(crate) mod host;
 pub(crate) mod kubernetes;
 pub(crate) mod network;

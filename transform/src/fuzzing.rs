@@ -12,13 +12,13 @@ use std::borrow::Cow;
 
 use serde::de::IgnoredAny;
 
-use super::docker::api::ApiCall;
-use super::docker::create_body::{CreateBody, ExecBody};
-use super::{Context, DecodeError, Decoded, StreamState};
 use crate::Detector;
 use crate::api::{
     AlertFormat, BatchOrigin, BatchResult, Diagnostic, Options, PackFile, PackInfo, Severity,
 };
+use crate::decode::docker::api::ApiCall;
+use crate::decode::docker::create_body::{CreateBody, ExecBody};
+use crate::decode::{self, Context, DecodeError, Decoded, StreamState};
 use crate::emit;
 use crate::framing::{self, FrameError};
 use crate::model::{Action, Event, Source};
@@ -71,8 +71,8 @@ pub fn decode_lines(
             }
         };
         let result = match source {
-            Some(source) => super::decode_as(source, text, &mut state, &ctx),
-            None => super::decode(text, &mut state, &ctx),
+            Some(source) => decode::decode_as(source, text, &mut state, &ctx),
+            None => decode::decode(text, &mut state, &ctx),
         };
         records.push(match result {
             Ok(record) => {
