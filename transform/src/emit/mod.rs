@@ -12,8 +12,7 @@ use serde_json::{Map, Value};
 
 use crate::api::AlertFormat;
 use crate::model::json;
-use crate::model::{Container, Event};
-use crate::rules::RuleHit;
+use crate::model::{Container, Event, RuleHit};
 
 /// Everything a rendered alert says.
 pub(crate) struct AlertInput<'x, 'a> {

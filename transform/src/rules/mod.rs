@@ -21,7 +21,7 @@ pub(crate) use event::RuleEvent;
 pub use reference::field_reference;
 
 use crate::decode::FORMATS;
-use crate::model::Source;
+use crate::model::{RuleHit, Source};
 use crate::policy::Policy;
 
 /// A compiled pack, ready to evaluate.
@@ -32,24 +32,6 @@ pub(crate) struct RuleSet {
     logsources: HashMap<Source, LogSource>,
     /// Shared so an event's view can hold it while the engine evaluates mutably.
     policy: Arc<Policy>,
-}
-
-/// What a match says about itself, read from the rule's metadata.
-pub(crate) struct RuleHit {
-    pub rule_id: String,
-    pub title: String,
-    pub level: String,
-    pub analytic: Option<String>,
-    /// ATT&CK technique ids, `T1610`.
-    pub techniques: Vec<String>,
-    /// ATT&CK tactic names as tagged, `privilege_escalation`.
-    pub tactics: Vec<String>,
-    pub description: Option<String>,
-    /// For a correlation: the normalized events that made it, oldest first (when the
-    /// correlation keeps them: `rsigma.correlation_event_mode: full`).
-    pub chain: Vec<serde_json::Value>,
-    /// Engine index of the detection rule (none for correlations).
-    rule_index: Option<usize>,
 }
 
 fn rule_key(id: Option<&str>, title: &str) -> String {
