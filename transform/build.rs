@@ -49,7 +49,7 @@ fn main() {
     fs::write(out, code).expect("write default_pack.rs");
 
     // The Fluent Bit module (wasm32-wasip1) exports the allocator its own code uses, so
-    // the host copies records into memory the module manages; see src/fluent_bit.rs.
+    // the host copies records into memory the module manages; see src/shims/fluent_bit.rs.
     if env::var("TARGET").as_deref() == Ok("wasm32-wasip1") {
         println!("cargo:rustc-cdylib-link-arg=--export=malloc");
         println!("cargo:rustc-cdylib-link-arg=--export=free");

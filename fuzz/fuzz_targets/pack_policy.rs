@@ -1,4 +1,4 @@
-//! Fuzz target: pack.rs and policy.rs: the bytes as a rule pack's `policy.yml`.
+//! Fuzz target: pack/policy.rs and rules/compile.rs: the bytes as a rule pack's `policy.yml`.
 #![no_main]
 
 use crowsnest_transform::fuzzing;

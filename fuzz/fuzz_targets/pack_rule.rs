@@ -1,4 +1,4 @@
-//! Fuzz target: pack.rs: the bytes as a rule pack's Sigma rule file.
+//! Fuzz target: pack/ and rules/compile.rs: the bytes as a rule pack's Sigma rule file.
 #![no_main]
 
 use crowsnest_transform::fuzzing;

@@ -12,11 +12,11 @@ use crate::api::{
 use crate::decode::{self, Context, DecodeError, Decoded, DecodedRecord, StreamState};
 use crate::emit::{self, AlertInput};
 use crate::enrich::{ContainerTable, Limits, StateSnapshot};
-use crate::explain::Tracer;
 use crate::model::{Action, Derived, Event, Source};
 use crate::pack;
-use crate::policy::{Exception, Policy, glob};
-use crate::rules::{RuleEvent, RuleSet};
+use crate::pack::policy::{Exception, Policy, glob};
+use crate::rules::explain::{ExplainError, Explanation, Tracer};
+use crate::rules::{self, RuleEvent, RuleSet};
 
 /// Containers remembered at most, and their bytes (see `enrich::container_state`).
 const MAX_CONTAINERS: usize = 131_072;
@@ -95,7 +95,7 @@ impl Default for Detector {
 impl Detector {
     /// An engine running the default pack built into it.
     pub fn new() -> Self {
-        let (rules, info) = pack::compile(&pack::default_pack())
+        let (rules, info) = rules::compile(&pack::default_pack())
             .unwrap_or_else(|errs| panic!("the built-in rule pack must compile: {errs:?}"));
         let limits = state_limits(&rules);
         Detector {
@@ -113,7 +113,7 @@ impl Detector {
 
     /// Replace the running pack with `files`, all or nothing.
     pub fn configure(&mut self, files: &[PackFile]) -> Result<PackInfo, Vec<Diagnostic>> {
-        let (rules, info) = pack::compile(files)?;
+        let (rules, info) = rules::compile(files)?;
         self.containers.set_limits(state_limits(&rules));
         self.rules = rules;
         self.info = info.clone();
@@ -486,6 +486,42 @@ impl Detector {
             column: 1,
         });
     }
+}
+
+/// Run `batch` through a fresh engine with `pack` (the built-in pack when `None`) and
+/// `options`, and explain `rule` (an id, or a title) on every event it evaluates
+/// (`rules::explain` says how).
+pub fn explain(
+    pack: Option<&[PackFile]>,
+    options: Options,
+    rule: &str,
+    batch: &[u8],
+    origin: &BatchOrigin,
+) -> Result<Explanation, ExplainError> {
+    let mut detector = Detector::new();
+    let files = match pack {
+        Some(files) => {
+            detector.configure(files).map_err(ExplainError::Pack)?;
+            files.to_vec()
+        }
+        None => pack::default_pack(),
+    };
+    detector.set_options(options);
+    let (tracer, described) = Tracer::new(detector.rule_set(), rule, &files)?;
+    detector.set_tracer(Some(tracer));
+    let mut result = detector.process(batch, origin);
+    let end = detector.finish(origin);
+    result.alerts.extend(end.alerts);
+    result.diagnostics.extend(end.diagnostics);
+    let events = detector
+        .set_tracer(None)
+        .map(Tracer::into_events)
+        .unwrap_or_default();
+    Ok(Explanation {
+        rule: described,
+        events,
+        result,
+    })
 }
 
 /// Whether the request an event reports succeeded, as far as its source says.

@@ -20,30 +20,23 @@ pub mod decode;
 mod detector;
 mod emit;
 mod enrich;
-pub mod explain;
 pub mod framing;
 // Entry points for the fuzz targets (fuzz/) and tests/fuzz_regressions.rs; not the API.
 #[cfg(feature = "fuzzing")]
 #[doc(hidden)]
 pub mod fuzzing;
-pub mod inline;
 pub mod model;
 mod normalize;
 mod pack;
-pub mod pack_dir;
-mod policy;
 mod rules;
+mod shims;
 pub mod time;
 
-#[cfg(all(target_arch = "wasm32", target_env = "p2"))]
-mod component;
-// Not in the Redpanda module, which is built from the same crate for the same target.
-#[cfg(all(target_arch = "wasm32", target_env = "p1", not(feature = "redpanda")))]
-mod fluent_bit;
-
-pub use detector::Detector;
-pub use emit::attack;
-pub use explain::explain;
+pub use detector::{Detector, explain};
+pub use emit::{attack, inline};
 pub use model::image_ref;
-pub use pack::{check_pack, default_pack};
-pub use rules::field_reference;
+pub use pack::default_pack;
+// The pack directory a host watches (`crowsnest --rules`, the Fluent Bit module).
+pub use pack::dir as pack_dir;
+pub use rules::explain;
+pub use rules::{check_pack, field_reference};

@@ -6,6 +6,7 @@
 
 pub mod attack;
 mod ecs;
+pub mod inline;
 mod ocsf;
 
 use serde_json::{Map, Value};

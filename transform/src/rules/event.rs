@@ -21,7 +21,7 @@ use super::derived::derived;
 use super::raw_path;
 use crate::model::fields::{self, MountPart, Read, Type, Value as FieldValue};
 use crate::model::{Container, Derived, Event, json};
-use crate::policy::Policy;
+use crate::pack::policy::Policy;
 
 pub(crate) struct RuleEvent<'e, 'a> {
     pub event: &'e Event<'a>,

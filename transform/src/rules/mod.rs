@@ -5,9 +5,11 @@
 //! conflicts. crowsnest's own rules read normalized fields and say only
 //! `category: container`, so they run on every source.
 
+mod compile;
 pub(crate) mod coverage;
 mod derived;
 mod event;
+pub mod explain;
 mod raw_path;
 mod reference;
 
@@ -17,12 +19,14 @@ use std::sync::Arc;
 use rsigma_eval::{CorrelationEngine, CorrelationSnapshot, EvaluationResult, evaluate_rule};
 use rsigma_parser::LogSource;
 
+pub use compile::check_pack;
+pub(crate) use compile::compile;
 pub(crate) use event::RuleEvent;
 pub use reference::field_reference;
 
 use crate::decode::FORMATS;
 use crate::model::{RuleHit, Source};
-use crate::policy::Policy;
+use crate::pack::policy::Policy;
 
 /// A compiled pack, ready to evaluate.
 pub(crate) struct RuleSet {

@@ -706,7 +706,7 @@ mod tests {
 
     #[test]
     fn the_shipped_policy_parses() {
-        let text = include_str!("../rules/policy.yml");
+        let text = include_str!("../../rules/policy.yml");
         let p = policy(text);
         assert!(p.mount_sensitive("/var/run/docker.sock"));
         assert!(p.cap_dangerous("CAP_SYS_ADMIN"));

@@ -25,12 +25,12 @@ pub use rsigma_eval::{
     RuleExplanation, SelectionBranch,
 };
 
-use crate::Detector;
-use crate::api::{BatchOrigin, BatchResult, Diagnostic, Options, PackFile};
+use super::{RuleEvent, RuleSet};
+use crate::api::{BatchResult, Diagnostic, PackFile};
 use crate::model::Source;
-use crate::rules::{RuleEvent, RuleSet};
+use crate::pack::is_rule_file;
 
-/// What [`explain`] found: the rule, each evaluated event, and what the batch did.
+/// What `crate::explain` found: the rule, each evaluated event, and what the batch did.
 #[derive(Debug, Clone, Serialize)]
 pub struct Explanation {
     pub rule: ExplainedRule,
@@ -115,55 +115,10 @@ pub enum ExplainError {
     UnknownRule(String),
 }
 
-/// Run `batch` through a fresh engine with `pack` (the built-in pack when `None`) and
-/// `options`, and explain `rule` (an id, or a title) on every event it evaluates.
-pub fn explain(
-    pack: Option<&[PackFile]>,
-    options: Options,
-    rule: &str,
-    batch: &[u8],
-    origin: &BatchOrigin,
-) -> Result<Explanation, ExplainError> {
-    let mut detector = Detector::new();
-    let files = match pack {
-        Some(files) => {
-            detector.configure(files).map_err(ExplainError::Pack)?;
-            files.to_vec()
-        }
-        None => crate::default_pack(),
-    };
-    detector.set_options(options);
-    let target = Target::resolve(detector.rule_set(), rule, &names(&files))?;
-    let described = target.describe(detector.rule_set());
-    detector.set_tracer(Some(Tracer {
-        target,
-        events: Vec::new(),
-    }));
-    let mut result = detector.process(batch, origin);
-    let end = detector.finish(origin);
-    result.alerts.extend(end.alerts);
-    result.diagnostics.extend(end.diagnostics);
-    let events = detector
-        .set_tracer(None)
-        .map(|t| t.events)
-        .unwrap_or_default();
-    Ok(Explanation {
-        rule: described,
-        events,
-        result,
-    })
-}
-
 /// Sigma rule `name`s to rule keys: correlations usually reference rules by name, which
 /// the compiled engine does not keep.
 fn names(files: &[PackFile]) -> HashMap<String, String> {
     let mut names = HashMap::new();
-    let is_rule_file = |path: &str| {
-        let file = path.rsplit('/').next().unwrap_or(path);
-        (file.ends_with(".yml") || file.ends_with(".yaml"))
-            && !file.starts_with("policy.")
-            && !path.split('/').any(|part| part == "tests")
-    };
     for file in files.iter().filter(|f| is_rule_file(&f.path)) {
         let Ok(collection) = parse_sigma_yaml(&file.text) else {
             continue;
@@ -280,13 +235,34 @@ impl Target {
     }
 }
 
-/// Collects explanations while a [`Detector`] evaluates; see [`explain`].
+/// Collects explanations while the detector evaluates; see `crate::explain`.
 pub(crate) struct Tracer {
     target: Target,
     events: Vec<EventExplanation>,
 }
 
 impl Tracer {
+    /// A tracer for `rule` (an id, a title, or a Sigma `name` in `files`) in `rules`,
+    /// and the rule as it is described.
+    pub(crate) fn new(
+        rules: &RuleSet,
+        rule: &str,
+        files: &[PackFile],
+    ) -> Result<(Tracer, ExplainedRule), ExplainError> {
+        let target = Target::resolve(rules, rule, &names(files))?;
+        let described = target.describe(rules);
+        let tracer = Tracer {
+            target,
+            events: Vec::new(),
+        };
+        Ok((tracer, described))
+    }
+
+    /// What the tracer collected: one explanation per evaluated event, in order.
+    pub(crate) fn into_events(self) -> Vec<EventExplanation> {
+        self.events
+    }
+
     /// Explain the target on one event about to be evaluated.
     pub(crate) fn observe(
         &mut self,
@@ -357,6 +333,8 @@ fn logsource_applies(rule: &LogSource, source: Source) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::api::{BatchOrigin, Options};
+    use crate::explain;
 
     const PRIVILEGED: &str = "82c9a43a-11c4-49bb-9066-db66975c2886";
 

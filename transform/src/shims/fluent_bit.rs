@@ -39,8 +39,8 @@ use std::slice;
 use std::time::{Duration, Instant};
 
 use crate::api::{Alert, BatchOrigin, Diagnostic, Options, Severity};
-use crate::inline::{self, Findings};
-use crate::pack_dir::{Change, DirWatch};
+use crate::emit::inline::{self, Findings};
+use crate::pack::dir::{Change, DirWatch};
 use crate::{Detector, default_pack};
 
 /// The pack directory, relative to the preopened working directory.
