@@ -83,6 +83,8 @@ pub(crate) enum Command {
     /// not recognize go out unchanged. Alerts are also written as lines of their own
     /// (`--format`, OCSF by default) after their record, or to `--alerts`. On end of
     /// input, SIGTERM or SIGINT, everything read is processed and written before exit.
+    // Unix only: it waits for input with poll(2) and drains on SIGTERM.
+    #[cfg(unix)]
     Filter(FilterArgs),
     /// Work with rule packs.
     #[command(subcommand)]
@@ -162,6 +164,7 @@ pub(crate) struct ReplayArgs {
     pub(crate) discard_bad_state: bool,
 }
 
+#[cfg(unix)]
 #[derive(Debug, Args)]
 pub(crate) struct FilterArgs {
     /// Append alert lines to this file instead of writing them to stdout after their
@@ -297,6 +300,7 @@ mod tests {
         );
     }
 
+    #[cfg(unix)]
     #[test]
     fn watch_parses_with_rules_before_or_after_the_subcommand() {
         let cli =

@@ -20,18 +20,10 @@ use wasmtime::component::{Linker, ResourceTable};
 use wasmtime::{Config, Engine, ResourceLimiter, Store, StoreLimits, StoreLimitsBuilder, Trap};
 use wasmtime_wasi::{WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
 
+use crate::bindings::{Transform, TransformPre};
 use crate::cache;
 use crate::convert;
 use crate::stderr_tail::{self, StderrTail};
-
-mod bindings {
-    wasmtime::component::bindgen!({ path: "../wit", world: "transform" });
-}
-
-use bindings::{Transform, TransformPre};
-
-/// The WIT types, for `convert.rs`.
-pub(crate) use bindings::crowsnest::detect::types as wit;
 
 /// How often the ticker advances the engine's epoch; the unit of every deadline.
 const TICK: Duration = Duration::from_millis(10);
@@ -309,7 +301,7 @@ impl Instance {
         &mut self,
         ticks: u64,
         f: impl FnOnce(
-            &bindings::exports::crowsnest::detect::detector::Guest,
+            &crate::bindings::exports::crowsnest::detect::detector::Guest,
             &mut Store<HostState>,
         ) -> wasmtime::Result<T>,
     ) -> Result<T, Fault> {

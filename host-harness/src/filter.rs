@@ -28,7 +28,7 @@
 //! - **`--state FILE`** keeps the engine's state across restarts, at least once: the
 //!   state is restored from FILE at start, and written to it (temp file, fsync,
 //!   rename) only after every output line it covers is flushed: when the sandbox takes
-//!   a checkpoint, when the input has been idle for [`STATE_IDLE`] after records, and
+//!   a checkpoint, when the input has been idle for a second after records, and
 //!   at a clean exit. A filter killed between two writes comes back with the state of
 //!   the last one, so the shipper must re-send what it sent since (records it has no
 //!   acknowledgement for); those records are processed again and may alert again, but
@@ -39,31 +39,26 @@
 //! flight when the filter decides to stop.
 
 use std::collections::HashMap;
-use std::fs::{self, File, OpenOptions};
+use std::fs::{File, OpenOptions};
 use std::io::{self, BufWriter, Read, StdinLock, StdoutLock, Write};
-use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
 use crowsnest_transform::api::{Alert, AlertFormat, BatchOrigin, Diagnostic, Options};
+use crowsnest_transform::framing::MAX_BATCH_BYTES;
 use crowsnest_transform::inline::{self, Findings};
 
-use crate::backend::Backend;
+use crate::batch_loop::BatchLoop;
 use crate::cli::{FilterArgs, Format, GlobalArgs};
 use crate::output::AlertWriter;
-use crate::replay::{engine_choice, install_pack};
-use crate::summary::Summary;
-use crate::watch::PackWatch;
+use crate::session::{Keep, Session};
 
 /// The input's name in diagnostics, alerts and the summary.
 const INPUT: &str = "<stdin>";
 
 /// Bytes asked for per `read(2)`.
 const READ_CHUNK: usize = 64 * 1024;
-
-/// A batch is sent early once its records reach this many bytes (as in replay).
-const MAX_BATCH_BYTES: usize = 4 << 20;
 
 /// How long the loop sleeps in `poll(2)` with nothing to do: the latency of noticing a
 /// changed rule pack on an idle stream.
@@ -73,10 +68,6 @@ const IDLE_TICK: Duration = Duration::from_millis(100);
 /// long, so a writer that never stops cannot hold the filter up.
 pub(crate) const DRAIN_LIMIT: Duration = Duration::from_secs(5);
 
-/// With `--state`, state is written this long after the last write once the input is
-/// idle and records were processed since.
-const STATE_IDLE: Duration = Duration::from_secs(1);
-
 pub(crate) fn run(global: &GlobalArgs, args: &FilterArgs) -> Result<ExitCode> {
     // First, so that a supervisor stopping the filter while it starts still gets a drain.
     shutdown::install().context("installing the SIGTERM handler")?;
@@ -84,14 +75,7 @@ pub(crate) fn run(global: &GlobalArgs, args: &FilterArgs) -> Result<ExitCode> {
         Format::Table => bail!("filter writes NDJSON: pick --format ocsf, ecs or jsonl"),
         format => format,
     };
-    let watch = PackWatch::for_run(global.rules.as_deref(), args.watch)?;
-    let mut backend = Backend::open(engine_choice(global)?)?;
-    if let Some(dir) = &global.rules
-        && !install_pack(&mut backend, dir)?
-    {
-        return Ok(ExitCode::from(2));
-    }
-    backend.set_options(&Options {
+    let options = Options {
         alert_format: if format == Format::Ecs {
             AlertFormat::Ecs
         } else {
@@ -101,13 +85,14 @@ pub(crate) fn run(global: &GlobalArgs, args: &FilterArgs) -> Result<ExitCode> {
         force_source: global.source,
         vpc_flow_format: global.vpc_flow_format.clone(),
         ..Options::default()
-    })?;
-    let state = match &args.state {
-        Some(path) => match StateFile::open(path, &mut backend, args.discard_bad_state)? {
-            Some(state) => Some(state),
-            None => return Ok(ExitCode::from(2)),
-        },
-        None => None,
+    };
+    let keep = Keep {
+        watch: args.watch,
+        state: args.state.as_deref(),
+        discard_bad_state: args.discard_bad_state,
+    };
+    let Some(session) = Session::open(global, &options, keep)? else {
+        return Ok(ExitCode::from(2));
     };
     let alerts_file = match &args.alerts {
         Some(path) => Some(BufWriter::new(
@@ -120,41 +105,35 @@ pub(crate) fn run(global: &GlobalArgs, args: &FilterArgs) -> Result<ExitCode> {
         None => None,
     };
     let mut filter = Filter {
-        backend,
-        watch,
+        engine: BatchLoop::new(session, global.batch as usize),
         writer: AlertWriter::new(format),
         out: BufWriter::with_capacity(READ_CHUNK, io::stdout().lock()),
         alerts_file,
-        summary: Summary::default(),
         batch: Batch::default(),
         max_records: global.batch as usize,
         flush_after: Duration::from_millis(args.flush_ms),
         line: Vec::new(),
-        state,
     };
     let started = Instant::now();
     let lines = filter.stream(&mut io::stdin().lock())?;
     let engine = if global.native { "native" } else { "component" };
-    filter.summary.elapsed = Some((started.elapsed(), engine));
+    filter.engine.summary.elapsed = Some((started.elapsed(), engine));
     filter.finish(lines, global.quiet)?;
     Ok(ExitCode::SUCCESS)
 }
 
 struct Filter {
-    backend: Backend,
-    watch: Option<PackWatch>,
+    /// The session, and the account of every record.
+    engine: BatchLoop,
     writer: AlertWriter,
     out: BufWriter<StdoutLock<'static>>,
     /// `--alerts FILE`; `None` writes alert lines to stdout.
     alerts_file: Option<BufWriter<File>>,
-    summary: Summary,
     batch: Batch,
     max_records: usize,
     flush_after: Duration,
     /// The output line being built; reused.
     line: Vec<u8>,
-    /// `--state FILE`.
-    state: Option<StateFile>,
 }
 
 impl Filter {
@@ -177,7 +156,7 @@ impl Filter {
             let mut eof = false;
             if readable {
                 let read = input.fill(stdin).context("reading standard input")?;
-                self.summary.bytes_in += read as u64;
+                self.engine.summary.bytes_in += read as u64;
                 eof = read == 0;
                 while let Some((number, line)) = input.next_line() {
                     self.batch.push(line, number);
@@ -206,14 +185,7 @@ impl Filter {
             } else if self.batch.is_empty() {
                 // Idle: a changed pack is picked up without waiting for records, and the
                 // state of what was written out is saved.
-                if let Some(watch) = &mut self.watch {
-                    watch.reload_if_changed(&mut self.backend)?;
-                }
-                if let Some(state) = &mut self.state
-                    && state.due()
-                {
-                    state.save(&mut self.backend)?;
-                }
+                self.engine.session.idle()?;
             }
         }
     }
@@ -223,31 +195,15 @@ impl Filter {
         if self.batch.entries.is_empty() {
             return Ok(());
         }
-        if let Some(watch) = &mut self.watch {
-            watch.reload_if_changed(&mut self.backend)?;
-        }
         let batch = std::mem::take(&mut self.batch);
         let records: Vec<&[u8]> = batch.records().map(|e| batch.bytes(e)).collect();
         let lines: Vec<u32> = batch.records().map(|e| e.line).collect();
-        let result = match lines.first() {
-            Some(&first_line) => {
-                let origin = BatchOrigin {
-                    file: INPUT.to_string(),
-                    first_line,
-                    lines: lines.clone(),
-                };
-                self.backend.process(&records, &origin)?
-            }
-            None => Default::default(),
+        let origin = BatchOrigin {
+            file: INPUT.to_string(),
+            first_line: lines.first().copied().unwrap_or(1),
+            lines,
         };
-        if result.outcomes.len() != records.len() {
-            bail!(
-                "the engine returned {} outcomes for {} records: it breaks the contract of one \
-                 outcome per record",
-                result.outcomes.len(),
-                records.len()
-            );
-        }
+        let result = self.engine.batch(&records, &origin)?;
 
         // What belongs to which record: alerts by index, diagnostics by line.
         let mut alerts: Vec<Vec<&Alert>> = vec![Vec::new(); records.len()];
@@ -288,35 +244,14 @@ impl Filter {
             for alert in &alerts[index] {
                 self.write_alert(alert, entry.line)?;
             }
-            match outcome.source {
-                Some(source) => {
-                    self.summary.records_out += 1;
-                    *self.summary.sources.entry(source.as_str()).or_default() += 1;
-                }
-                None => self.summary.records_reported += 1,
-            }
             index += 1;
         }
         let last_line = batch.entries.last().map_or(0, |e| e.line);
         for alert in unplaced {
             self.write_alert(alert, last_line)?;
         }
-        self.summary.records_in += records.len() as u64;
-        for alert in &result.alerts {
-            self.summary.count_alert(alert);
-        }
-        for diagnostic in result.diagnostics {
-            self.summary.add_diagnostic(diagnostic);
-        }
         self.flush()?;
-        if let Some(state) = &mut self.state {
-            state.dirty = true;
-            // A sandbox checkpoint is a snapshot taken anyway: persist it too.
-            if self.backend.checkpoints() != state.checkpoints {
-                state.save(&mut self.backend)?;
-            }
-        }
-        Ok(())
+        self.engine.session.batch_written()
     }
 
     fn write_alert(&mut self, alert: &Alert, line: u32) -> io::Result<()> {
@@ -342,127 +277,19 @@ impl Filter {
             first_line: lines.max(1),
             lines: Vec::new(),
         };
-        let result = self.backend.finish(&origin)?;
+        let result = self.engine.end(&origin)?;
         for alert in &result.alerts {
             self.write_alert(alert, origin.first_line)?;
-            self.summary.count_alert(alert);
-        }
-        for diagnostic in result.diagnostics {
-            self.summary.add_diagnostic(diagnostic);
         }
         self.flush()?;
-        if let Some(state) = &mut self.state {
-            state.save(&mut self.backend)?;
-        }
-        self.summary
-            .files
-            .push((INPUT.to_string(), self.summary.records_in));
-        self.summary.restarts = self.backend.restarts();
-        let stats = self.backend.stats()?;
-        self.summary.state = Some((stats.containers_tracked, stats.state_evictions));
-        self.summary.correlations = Some((stats.correlation_groups, stats.correlation_evictions));
+        self.engine.session.save_state()?;
+        let summary = &mut self.engine.summary;
+        summary.files.push((INPUT.to_string(), summary.records_in));
+        self.engine.close()?;
         if !quiet {
-            self.summary.write(&mut io::stderr().lock())?;
+            self.engine.summary.write(&mut io::stderr().lock())?;
         }
         Ok(())
-    }
-}
-
-/// `--state FILE`: the engine's state on disk, written only after the output it
-/// covers.
-pub(crate) struct StateFile {
-    path: PathBuf,
-    /// Records were processed since the last write.
-    dirty: bool,
-    /// The sandbox's checkpoint count at the last write.
-    checkpoints: u64,
-    written: Option<Instant>,
-}
-
-impl StateFile {
-    /// Restore from `path` when it exists. `None` when it cannot be restored and
-    /// `discard` is off: the error has been printed, the filter must stop.
-    pub(crate) fn open(
-        path: &Path,
-        backend: &mut Backend,
-        discard: bool,
-    ) -> Result<Option<StateFile>> {
-        let refused = match fs::read(path) {
-            Ok(blob) => backend.restore(&blob)?.err(),
-            Err(e) if e.kind() == io::ErrorKind::NotFound => None,
-            Err(e) => Some(e.to_string()),
-        };
-        if let Some(why) = refused {
-            if !discard {
-                eprintln!(
-                    "crowsnest: error: {}: cannot restore the engine state: {why} \
-                     (--discard-bad-state starts with empty state instead)",
-                    path.display()
-                );
-                return Ok(None);
-            }
-            eprintln!(
-                "crowsnest: warning: {}: cannot restore the engine state: {why}; \
-                 starting with empty state",
-                path.display()
-            );
-        }
-        Ok(Some(StateFile {
-            path: path.to_path_buf(),
-            dirty: false,
-            checkpoints: backend.checkpoints(),
-            written: None,
-        }))
-    }
-
-    /// Whether an idle input should trigger a write now.
-    fn due(&self) -> bool {
-        self.dirty && self.written.is_none_or(|at| at.elapsed() >= STATE_IDLE)
-    }
-
-    /// Snapshot the engine and replace the file atomically: a temporary file next to
-    /// it, written and fsynced, renamed over it, and the directory fsynced. A snapshot
-    /// or a write that fails is said on stderr and the file keeps the last good state
-    /// (the shipper's re-send window grows; nothing is lost); the stream goes on.
-    pub(crate) fn save(&mut self, backend: &mut Backend) -> Result<()> {
-        let blob = match backend.snapshot() {
-            Ok(blob) => blob,
-            Err(err) => {
-                self.failed(&format!("{err:#}"));
-                return Ok(());
-            }
-        };
-        let tmp = self.path.with_extension("tmp");
-        let write = || -> io::Result<()> {
-            let mut file = File::create(&tmp)?;
-            file.write_all(&blob)?;
-            file.sync_all()?;
-            fs::rename(&tmp, &self.path)?;
-            let dir = match self.path.parent() {
-                Some(dir) if !dir.as_os_str().is_empty() => dir,
-                _ => Path::new("."),
-            };
-            File::open(dir)?.sync_all()
-        };
-        if let Err(err) = write() {
-            self.failed(&format!("writing it failed: {err}"));
-            return Ok(());
-        }
-        self.dirty = false;
-        self.checkpoints = backend.checkpoints();
-        self.written = Some(Instant::now());
-        Ok(())
-    }
-
-    /// A save that did not happen: say so, and wait [`STATE_IDLE`] before trying again
-    /// on idle.
-    fn failed(&mut self, why: &str) {
-        eprintln!(
-            "crowsnest: warning: {}: the engine state was not saved ({why}); the file keeps \
-             the previous state",
-            self.path.display()
-        );
-        self.written = Some(Instant::now());
     }
 }
 

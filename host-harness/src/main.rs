@@ -7,7 +7,9 @@
 //! Every decision about a record is the engine's.
 
 mod backend;
+mod batch_loop;
 mod bench;
+mod bindings;
 mod cache;
 mod cli;
 mod component;
@@ -24,6 +26,8 @@ mod rules_doc;
 mod rules_explain;
 mod rules_test;
 mod sandbox;
+mod session;
+mod state_file;
 mod stderr_tail;
 mod summary;
 mod watch;
@@ -48,10 +52,6 @@ fn run(cli: Cli) -> ExitCode {
         Command::Replay(args) => replay::run(&cli.global, args),
         #[cfg(unix)]
         Command::Filter(args) => filter::run(&cli.global, args),
-        #[cfg(not(unix))]
-        Command::Filter(_) => Err(anyhow::anyhow!(
-            "filter reads its input with poll(2) and drains on SIGTERM: it needs a Unix system"
-        )),
         Command::Bench(args) => bench::run(&cli.global, args),
         Command::Rules(RulesCommand::Check { dir }) => rules_check::run(dir),
         Command::Rules(RulesCommand::Test { dir }) => rules_test::run(&cli.global, dir),

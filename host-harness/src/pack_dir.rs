@@ -8,7 +8,7 @@ use std::io;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
-use crowsnest_transform::api::PackFile;
+use crowsnest_transform::api::{Diagnostic, PackFile};
 
 /// Read the pack under `dir`. An unreadable directory or file, a file that is not
 /// UTF-8, or a directory with no YAML file at all is an error.
@@ -38,6 +38,12 @@ pub(crate) fn load(dir: &Path) -> Result<Vec<PackFile>> {
 /// The path shown to people for a pack file: `<dir>/<relative path>`.
 pub(crate) fn display_path(dir: &Path, relative: &str) -> String {
     dir.join(relative).display().to_string()
+}
+
+/// A pack diagnostic with its file shown under the pack directory.
+pub(crate) fn in_pack(dir: &Path, mut diagnostic: Diagnostic) -> Diagnostic {
+    diagnostic.file = display_path(dir, &diagnostic.file);
+    diagnostic
 }
 
 fn collect(dir: &Path, out: &mut Vec<PathBuf>) -> io::Result<()> {

@@ -13,7 +13,7 @@ use anyhow::Result;
 use crowsnest_transform::check_pack;
 
 use crate::pack_dir;
-use crate::replay::in_pack;
+use crate::pack_dir::in_pack;
 
 pub(crate) fn run(dir: &Path) -> Result<ExitCode> {
     let files = pack_dir::load(dir)?;

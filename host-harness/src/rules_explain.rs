@@ -17,13 +17,12 @@ use crowsnest_transform::explain::{
     ConditionTrace, DetectionTrace, EventExplanation, ExplainError, ExplainedRule, Explanation,
     ItemTrace, RuleVerdict,
 };
-use crowsnest_transform::framing;
+use crowsnest_transform::framing::{self, Batch};
 use serde::Serialize;
 
 use crate::cli::{Format, GlobalArgs};
 use crate::input::Input;
-use crate::pack_dir;
-use crate::replay::in_pack;
+use crate::pack_dir::{self, in_pack};
 
 pub(crate) fn run(global: &GlobalArgs, rule: &str, file: &Path) -> Result<ExitCode> {
     let pack = match &global.rules {
@@ -38,30 +37,17 @@ pub(crate) fn run(global: &GlobalArgs, rule: &str, file: &Path) -> Result<ExitCo
     let name = input.name();
     let bytes = input.read().with_context(|| format!("reading {name}"))?;
 
-    let mut records = Vec::new();
-    let mut lines = Vec::new();
+    // The whole input is one batch: the explanation numbers its records in one run.
+    let mut whole = Batch::default();
     let mut unreadable = Vec::new();
-    for frame in framing::frames(&bytes) {
-        match frame {
-            Ok(frame) => {
-                lines.push(frame.line);
-                records.push(frame.record);
-            }
-            Err(err) => unreadable.push(format!(
-                "{name}:{}:{}: error[{}]: invalid JSON, the rest of the input is skipped: {}",
-                err.line,
-                err.column,
-                err.code(),
-                err.message
-            )),
+    for batch in framing::batches(&bytes, usize::MAX, usize::MAX, 0) {
+        match batch {
+            Ok(batch) => whole = batch,
+            Err(err) => unreadable.push(err.diagnostic(&name, 0)),
         }
     }
-    let batch = records.join(&b'\n');
-    let origin = BatchOrigin {
-        file: name.clone(),
-        first_line: lines.first().copied().unwrap_or(1),
-        lines,
-    };
+    let batch = whole.records.join(&b'\n');
+    let origin = whole.origin(&name);
     let options = Options {
         force_source: global.source,
         vpc_flow_format: global.vpc_flow_format.clone(),

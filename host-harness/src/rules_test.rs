@@ -44,21 +44,19 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Result;
-use crowsnest_transform::api::{Alert, AlertFormat, BatchOrigin, Options, PackFile};
+use crowsnest_transform::api::{
+    Alert, AlertFormat, BatchOrigin, BatchResult, Diagnostic, Options, PackFile,
+};
 use crowsnest_transform::check_pack;
-use crowsnest_transform::framing;
 use crowsnest_transform::model::Source;
 use serde::Deserialize;
 use serde_json::Value;
 
-use crate::backend::Backend;
+use crate::batch_loop::{BatchLoop, Sink};
 use crate::cli::GlobalArgs;
 use crate::input::Input;
-use crate::pack_dir;
-use crate::replay::{engine_choice, in_pack};
-
-/// Records per call into the engine.
-const BATCH_RECORDS: usize = 256;
+use crate::pack_dir::{self, in_pack};
+use crate::session::Session;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -240,8 +238,14 @@ impl Runner<'_> {
         if test.input.is_none() && test.files.is_empty() {
             anyhow::bail!("the test has neither `input` nor `files`");
         }
-        let mut backend = Backend::open(engine_choice(self.global)?)?;
-        if let Err(diagnostics) = backend.configure(self.pack)? {
+        let mut session = Session::engine(self.global)?;
+        let options = Options {
+            alert_format: AlertFormat::Ocsf,
+            force_source,
+            vpc_flow_format: self.global.vpc_flow_format.clone(),
+            ..Options::default()
+        };
+        if let Err(diagnostics) = session.configure(self.pack, &options)? {
             anyhow::bail!(
                 "the engine rejected the pack: {}",
                 diagnostics
@@ -250,25 +254,15 @@ impl Runner<'_> {
                     .unwrap_or_default()
             );
         }
-        backend.set_options(&Options {
-            alert_format: AlertFormat::Ocsf,
-            force_source,
-            vpc_flow_format: self.global.vpc_flow_format.clone(),
-            ..Options::default()
-        })?;
-
-        let mut raised = Vec::new();
+        let mut engine = BatchLoop::new(session, self.global.batch as usize);
+        let mut sink = Collect {
+            raised: Vec::new(),
+            failures,
+        };
         if let Some(input) = &test.input {
             // Line k of the block is line `first + k - 1` of the test file.
             let first = lines.input.unwrap_or(lines.test);
-            feed(
-                &mut backend,
-                shown,
-                input.as_bytes(),
-                first - 1,
-                &mut raised,
-                failures,
-            )?;
+            engine.input(shown, input.as_bytes(), first - 1, &mut sink)?;
         }
         let base = path.parent().unwrap_or(Path::new("."));
         for name in &test.files {
@@ -276,7 +270,7 @@ impl Runner<'_> {
             let bytes = match Input::File(file.clone()).read() {
                 Ok(bytes) => bytes,
                 Err(err) => {
-                    failures.push(format!(
+                    sink.failures.push(format!(
                         "{shown}:{}: cannot read input file {}: {err}",
                         lines.files.unwrap_or(lines.test),
                         file.display()
@@ -284,85 +278,53 @@ impl Runner<'_> {
                     continue;
                 }
             };
-            feed(
-                &mut backend,
-                &file.display().to_string(),
-                &bytes,
-                0,
-                &mut raised,
-                failures,
-            )?;
+            engine.input(&file.display().to_string(), &bytes, 0, &mut sink)?;
         }
-        Ok(raised)
+        Ok(sink.raised)
     }
 }
 
-/// Frame `bytes` (whose line 1 is line `offset + 1` of `file`) into records, process
-/// them, and collect the alerts; records the engine could not read become failures.
-fn feed(
-    backend: &mut Backend,
-    file: &str,
-    bytes: &[u8],
-    offset: u32,
-    raised: &mut Vec<Raised>,
-    failures: &mut Vec<String>,
-) -> Result<()> {
-    let mut records = Vec::new();
-    let mut lines = Vec::new();
-    let mut last_line = offset + 1;
-    for frame in framing::frames(bytes) {
-        match frame {
-            Ok(frame) => {
-                last_line = offset + frame.line;
-                lines.push(last_line);
-                records.push(frame.record);
-            }
-            Err(err) => failures.push(format!(
-                "{file}:{}:{}: the input is not readable from here on: {}",
-                offset + err.line,
-                err.column,
-                err.message
-            )),
+/// A test's alerts, each with the input line that raised it; a record the engine
+/// could not read, or an input that cannot be framed, is a failure of the test.
+struct Collect<'f> {
+    raised: Vec<Raised>,
+    failures: &'f mut Vec<String>,
+}
+
+impl Collect<'_> {
+    fn collect(&mut self, result: &BatchResult, line_of: impl Fn(&Alert) -> u32, file: &str) {
+        for diagnostic in &result.diagnostics {
+            self.failures
+                .push(format!("the engine could not read a record: {diagnostic}"));
         }
-    }
-    for (chunk, chunk_lines) in records
-        .chunks(BATCH_RECORDS)
-        .zip(lines.chunks(BATCH_RECORDS))
-    {
-        let origin = BatchOrigin {
-            file: file.to_string(),
-            first_line: chunk_lines[0],
-            lines: chunk_lines.to_vec(),
-        };
-        let refs: Vec<&[u8]> = chunk.iter().map(AsRef::as_ref).collect();
-        let result = backend.process(&refs, &origin)?;
-        for diagnostic in result.diagnostics {
-            failures.push(format!("the engine could not read a record: {diagnostic}"));
-        }
-        for alert in result.alerts {
-            let line = origin.line_of(alert.record_index as usize);
-            raised.push(Raised {
-                alert,
-                at: format!("{file}:{line}"),
+        for alert in &result.alerts {
+            self.raised.push(Raised {
+                alert: alert.clone(),
+                at: format!("{file}:{}", line_of(alert)),
             });
         }
     }
-    let origin = BatchOrigin {
-        file: file.to_string(),
-        first_line: last_line,
-        lines: Vec::new(),
-    };
-    let result = backend.finish(&origin)?;
-    for diagnostic in result.diagnostics {
-        failures.push(format!("the engine could not read a record: {diagnostic}"));
+}
+
+impl Sink for Collect<'_> {
+    fn batch(&mut self, origin: &BatchOrigin, result: &BatchResult, _bytes: usize) -> Result<()> {
+        self.collect(
+            result,
+            |alert| origin.line_of(alert.record_index as usize),
+            &origin.file,
+        );
+        Ok(())
     }
-    for alert in result.alerts {
-        raised.push(Raised {
-            alert,
-            at: format!("{file}:{last_line}"),
-        });
+
+    fn end(&mut self, origin: &BatchOrigin, result: &BatchResult) -> Result<()> {
+        self.collect(result, |_| origin.first_line, &origin.file);
+        Ok(())
     }
-    Ok(())
+
+    fn unreadable(&mut self, diagnostic: &Diagnostic) -> Result<()> {
+        self.failures.push(diagnostic.to_string());
+        Ok(())
+    }
 }
 
 /// Compare the alerts with the expectations; every difference is a located failure.

@@ -50,10 +50,10 @@ impl Summary {
             .or_default() += 1;
     }
 
-    pub(crate) fn add_diagnostic(&mut self, diagnostic: Diagnostic) {
+    pub(crate) fn add_diagnostic(&mut self, diagnostic: &Diagnostic) {
         self.diagnostics_total += 1;
         if self.diagnostics.len() < MAX_LISTED_DIAGNOSTICS {
-            self.diagnostics.push(diagnostic);
+            self.diagnostics.push(diagnostic.clone());
         }
     }
 
@@ -159,7 +159,7 @@ mod tests {
     fn diagnostics_are_capped_with_a_count() {
         let mut s = Summary::default();
         for line in 1..=53 {
-            s.add_diagnostic(diag(line));
+            s.add_diagnostic(&diag(line));
         }
         let mut out = Vec::new();
         s.write(&mut out).unwrap();

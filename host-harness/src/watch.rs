@@ -18,7 +18,7 @@ use anyhow::{Result, bail};
 use crowsnest_transform::pack_dir::{Change, DirWatch, Listing};
 
 use crate::backend::Backend;
-use crate::replay::in_pack;
+use crate::pack_dir::in_pack;
 
 /// Looks at the pack directory at most this often.
 pub(crate) const INTERVAL: Duration = Duration::from_secs(1);

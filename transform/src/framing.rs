@@ -26,11 +26,17 @@
 //! there with one [`FrameError`] carrying the error's line and column; the elements
 //! read before it are still yielded. A malformed NDJSON line is not a framing problem:
 //! it is a record like any other and the decoder reports it.
+//!
+//! [`batches`] groups the frames of one input into the batches the engine is called
+//! with, so every caller batches alike and words a framing error alike
+//! ([`FrameError::diagnostic`]).
 
 use std::borrow::Cow;
 use std::fmt;
 
 use serde_json::value::RawValue;
+
+use crate::api::{BatchOrigin, Diagnostic, Severity};
 
 /// One record and where it starts.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -67,6 +73,22 @@ impl FrameError {
     /// A stable code for machines, in the family of the decoder's codes.
     pub fn code(&self) -> &'static str {
         "framing.syntax"
+    }
+
+    /// The error as a located diagnostic of `file`, whose line 1 is line
+    /// `line_offset + 1`: the one wording of a framing error.
+    pub fn diagnostic(&self, file: &str, line_offset: u32) -> Diagnostic {
+        Diagnostic {
+            severity: Severity::Error,
+            code: self.code().to_string(),
+            message: format!(
+                "invalid JSON, the rest of the input is skipped: {}",
+                self.message
+            ),
+            file: file.to_string(),
+            line: line_offset.saturating_add(self.line),
+            column: self.column,
+        }
     }
 }
 
@@ -128,6 +150,123 @@ impl<'a> Iterator for Frames<'a> {
             Inner::Lines(lines) => lines.next().map(Ok),
             Inner::Array(items) => items.next(),
         }
+    }
+}
+
+/// Records per batch when the caller has no other figure (`--batch`'s default).
+pub const BATCH_RECORDS: usize = 256;
+
+/// A batch is closed once its records reach this many bytes, whatever its record
+/// count, so a batch of large records stays well inside the component's memory cap.
+pub const MAX_BATCH_BYTES: usize = 4 << 20;
+
+/// Records of one input on their way to the engine, with the line each starts on.
+#[derive(Debug, Default)]
+pub struct Batch<'a> {
+    pub records: Vec<Cow<'a, [u8]>>,
+    /// Line of each record in the input (with the offset [`batches`] was given).
+    pub lines: Vec<u32>,
+    /// Bytes of the records, a line break counted after each.
+    pub bytes: usize,
+}
+
+impl<'a> Batch<'a> {
+    /// The records as the engine's interface takes them.
+    pub fn refs(&self) -> Vec<&[u8]> {
+        self.records.iter().map(AsRef::as_ref).collect()
+    }
+
+    /// Where the batch comes from, for the engine's diagnostics and alerts.
+    pub fn origin(&self, file: &str) -> BatchOrigin {
+        BatchOrigin {
+            file: file.to_string(),
+            first_line: self.lines.first().copied().unwrap_or(1),
+            lines: self.lines.clone(),
+        }
+    }
+
+    fn push(&mut self, frame: Frame<'a>, line: u32) {
+        self.bytes += frame.record.len() + 1;
+        self.lines.push(line);
+        self.records.push(frame.record);
+    }
+}
+
+/// The frames of `input` in batches of at most `max_records` records, closed early
+/// once they reach `max_bytes`. Line numbers are shifted by `line_offset` (the input
+/// is a block starting at line `line_offset + 1` of a bigger file).
+///
+/// A framing error is yielded where it occurs, before the batch of the records read
+/// before it (framing stops there, so that batch is the last).
+pub fn batches(
+    input: &[u8],
+    max_records: usize,
+    max_bytes: usize,
+    line_offset: u32,
+) -> Batches<'_> {
+    Batches {
+        frames: frames(input),
+        max_records: max_records.max(1),
+        max_bytes,
+        line_offset,
+        pending: Batch::default(),
+        last_line: line_offset.saturating_add(1),
+        records: 0,
+        done: false,
+    }
+}
+
+/// See [`batches`].
+#[derive(Debug)]
+pub struct Batches<'a> {
+    frames: Frames<'a>,
+    max_records: usize,
+    max_bytes: usize,
+    line_offset: u32,
+    pending: Batch<'a>,
+    last_line: u32,
+    records: u64,
+    done: bool,
+}
+
+impl Batches<'_> {
+    /// The line of the last record framed so far (`line_offset + 1` before any): where
+    /// what the engine still holds at the end of the input is placed.
+    pub fn last_line(&self) -> u32 {
+        self.last_line
+    }
+
+    /// Records framed so far, a framing error counted as one.
+    pub fn records(&self) -> u64 {
+        self.records
+    }
+}
+
+impl<'a> Iterator for Batches<'a> {
+    type Item = Result<Batch<'a>, FrameError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.done {
+            return None;
+        }
+        for frame in self.frames.by_ref() {
+            self.records += 1;
+            match frame {
+                Ok(frame) => {
+                    let line = self.line_offset.saturating_add(frame.line);
+                    self.last_line = line;
+                    self.pending.push(frame, line);
+                    if self.pending.records.len() >= self.max_records
+                        || self.pending.bytes >= self.max_bytes
+                    {
+                        return Some(Ok(std::mem::take(&mut self.pending)));
+                    }
+                }
+                Err(err) => return Some(Err(err)),
+            }
+        }
+        self.done = true;
+        (!self.pending.records.is_empty()).then(|| Ok(std::mem::take(&mut self.pending)))
     }
 }
 
@@ -460,5 +599,50 @@ mod tests {
         let got = collect("[{\"a\":1}]\nxyz\n");
         assert_eq!(got[0], ok(1, "{\"a\":1}"));
         assert_eq!(got[1].clone().unwrap_err().line, 2);
+    }
+
+    /// Each batch as (lines, records), an error as its diagnostic's text.
+    fn batched(input: &str, records: usize, bytes: usize, offset: u32) -> Vec<String> {
+        batches(input.as_bytes(), records, bytes, offset)
+            .map(|b| match b {
+                Ok(b) => format!(
+                    "{:?} {}",
+                    b.lines,
+                    String::from_utf8(b.records.join(&b' ')).unwrap()
+                ),
+                Err(e) => e.diagnostic("f.json", offset).to_string(),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn batches_close_at_their_record_count_or_byte_size() {
+        let input = "{\"a\":1}\n{\"b\":2}\n\n{\"c\":3}\n";
+        assert_eq!(
+            batched(input, 2, usize::MAX, 0),
+            ["[1, 2] {\"a\":1} {\"b\":2}", "[4] {\"c\":3}"]
+        );
+        // Each record is 8 bytes with its line break: the second one reaches 16.
+        assert_eq!(
+            batched(input, 100, 16, 10),
+            ["[11, 12] {\"a\":1} {\"b\":2}", "[14] {\"c\":3}"]
+        );
+        assert!(batched("\n \n", 2, 16, 0).is_empty());
+    }
+
+    #[test]
+    fn a_framing_error_comes_before_the_records_read_before_it() {
+        let input = "[{\"a\":1},\n {\"b\":2}]\n[{\"c\" 3}]";
+        assert_eq!(
+            batched(input, 256, usize::MAX, 4),
+            [
+                "f.json:7:7: error[framing.syntax]: invalid JSON, the rest of the input is \
+                 skipped: expected `:`",
+                "[5, 6] {\"a\":1} {\"b\":2}"
+            ]
+        );
+        let mut all = batches(input.as_bytes(), 256, usize::MAX, 4);
+        all.by_ref().for_each(drop);
+        assert_eq!((all.records(), all.last_line()), (3, 6));
     }
 }

@@ -13,7 +13,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use crowsnest_transform::Detector;
-use crowsnest_transform::api::{BatchOrigin, Options};
+use crowsnest_transform::api::{BatchOrigin, Options, RecordOutcome};
 use crowsnest_transform::framing;
 use serde_json::{Value, json};
 
@@ -54,32 +54,43 @@ fn normalize(relative: &str, bytes: &[u8]) -> (String, Vec<String>) {
         enrichment: true,
         ..Options::default()
     });
-    let mut records = Vec::new();
-    let mut lines = Vec::new();
     let mut problems = Vec::new();
-    for frame in framing::frames(bytes) {
-        match frame {
-            Ok(frame) => {
-                lines.push(frame.line);
-                records.push(frame.record.into_owned());
-            }
-            Err(e) => problems.push(format!("{relative}: framing: {e}")),
-        }
-    }
-    let origin = BatchOrigin {
-        file: relative.to_string(),
-        first_line: lines.first().copied().unwrap_or(1),
-        lines: lines.clone(),
-    };
-    let result = detector.process(&records.join(&b'\n'), &origin);
-    problems.extend(result.diagnostics.iter().map(ToString::to_string));
-    assert_eq!(
-        result.outcomes.len(),
-        records.len(),
-        "{relative}: one outcome per record"
-    );
     let mut out = String::new();
-    for (outcome, line) in result.outcomes.iter().zip(&lines) {
+    // In `crowsnest replay`'s batches.
+    let mut batches = framing::batches(bytes, framing::BATCH_RECORDS, framing::MAX_BATCH_BYTES, 0);
+    for batch in batches.by_ref() {
+        let batch = match batch {
+            Ok(batch) => batch,
+            Err(e) => {
+                problems.push(e.diagnostic(relative, 0).to_string());
+                continue;
+            }
+        };
+        let result = detector.process(&batch.records.join(&b'\n'), &batch.origin(relative));
+        problems.extend(result.diagnostics.iter().map(ToString::to_string));
+        assert_eq!(
+            result.outcomes.len(),
+            batch.records.len(),
+            "{relative}: one outcome per record"
+        );
+        write_outcomes(&mut out, &result.outcomes, &batch.lines);
+    }
+    let end_origin = BatchOrigin {
+        file: relative.to_string(),
+        first_line: batches.last_line(),
+        lines: Vec::new(),
+    };
+    let end = detector.finish(&end_origin);
+    if !end.outcomes.is_empty() || !end.alerts.is_empty() {
+        out.push_str(&json!({ "end": end.alerts.len() }).to_string());
+        out.push('\n');
+    }
+    (out, problems)
+}
+
+/// One golden line per record: its line, its source and its normalized events.
+fn write_outcomes(out: &mut String, outcomes: &[RecordOutcome], lines: &[u32]) {
+    for (outcome, line) in outcomes.iter().zip(lines) {
         let events = match outcome.enrichment.as_deref() {
             None => Value::Array(Vec::new()),
             Some(text) => match serde_json::from_str(text).expect("enrichment is JSON") {
@@ -91,17 +102,6 @@ fn normalize(relative: &str, bytes: &[u8]) -> (String, Vec<String>) {
         out.push_str(&json!({ "line": line, "source": source, "events": events }).to_string());
         out.push('\n');
     }
-    let end_origin = BatchOrigin {
-        file: relative.to_string(),
-        first_line: lines.last().copied().unwrap_or(1),
-        lines: Vec::new(),
-    };
-    let end = detector.finish(&end_origin);
-    if !end.outcomes.is_empty() || !end.alerts.is_empty() {
-        out.push_str(&json!({ "end": end.alerts.len() }).to_string());
-        out.push('\n');
-    }
-    (out, problems)
 }
 
 /// The origin is the golden file's own path and line: said once per line already.

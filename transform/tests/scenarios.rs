@@ -61,39 +61,35 @@ fn run(dir: &Path) -> (Vec<String>, Vec<String>) {
     for path in files {
         let name = path.file_name().unwrap().to_string_lossy().to_string();
         let bytes = fs::read(&path).expect("input file");
-        let mut records = Vec::new();
-        let mut lines = Vec::new();
-        for frame in framing::frames(&bytes) {
-            match frame {
-                Ok(f) => {
-                    lines.push(f.line);
-                    records.push(f.record.into_owned());
+        // In `crowsnest replay`'s batches.
+        let mut batches =
+            framing::batches(&bytes, framing::BATCH_RECORDS, framing::MAX_BATCH_BYTES, 0);
+        for batch in batches.by_ref() {
+            let batch = match batch {
+                Ok(batch) => batch,
+                Err(e) => {
+                    problems.push(e.diagnostic(&name, 0).to_string());
+                    continue;
                 }
-                Err(e) => problems.push(format!("{name}: {e}")),
+            };
+            let origin = batch.origin(&name);
+            let result = detector.process(&batch.records.join(&b'\n'), &origin);
+            problems.extend(result.diagnostics.iter().map(ToString::to_string));
+            for a in &result.alerts {
+                let line = origin.line_of(a.record_index as usize);
+                alerts.push(format!("{name}:{line} {}  # {}", a.rule_id, a.rule_title));
             }
         }
-        let origin = BatchOrigin {
-            file: name.clone(),
-            first_line: lines.first().copied().unwrap_or(1),
-            lines: lines.clone(),
-        };
-        let result = detector.process(&records.join(&b'\n'), &origin);
-        problems.extend(result.diagnostics.iter().map(ToString::to_string));
-        for a in &result.alerts {
-            let line = origin.line_of(a.record_index as usize);
-            alerts.push(format!("{name}:{line} {}  # {}", a.rule_id, a.rule_title));
-        }
+        let last_line = batches.last_line();
         let end = detector.finish(&BatchOrigin {
             file: name.clone(),
-            first_line: lines.last().copied().unwrap_or(1),
+            first_line: last_line,
             lines: Vec::new(),
         });
         for a in &end.alerts {
             alerts.push(format!(
-                "{name}:{} {}  # {}",
-                lines.last().copied().unwrap_or(1),
-                a.rule_id,
-                a.rule_title
+                "{name}:{last_line} {}  # {}",
+                a.rule_id, a.rule_title
             ));
         }
     }

@@ -28,19 +28,18 @@ use std::time::{Duration, Instant};
 use anyhow::{Context as _, Result, bail};
 use crowsnest_transform::api::{BatchOrigin, Options, PackFile};
 use crowsnest_transform::decode::{self, Context, StreamState};
-use crowsnest_transform::{Detector, default_pack, framing};
+use crowsnest_transform::{Detector, default_pack};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use crate::backend::{Backend, EngineChoice};
+use crate::batch_loop::BatchLoop;
 use crate::cli::{BenchArgs, GlobalArgs};
 use crate::component::{Limits, Runtime};
 use crate::pack_dir;
+use crate::session::{Session, component};
 
 use self::corpus::Corpus;
 use self::report::{Report, Row, StatePack, Target};
-
-/// A batch goes out at this many bytes whatever its record count, as in `replay`.
-const MAX_BATCH_BYTES: usize = 4 << 20;
 
 /// Records per corpus, and live containers for the state rows.
 struct Sizes {
@@ -116,6 +115,7 @@ pub(crate) fn run(global: &GlobalArgs, args: &BenchArgs) -> Result<ExitCode> {
         Some(dir) => pack_dir::load(dir)?,
         None => default_pack(),
     };
+    // `--native` does not apply to the bench: it runs both engines.
     let choice = || -> Result<EngineChoice> {
         let (wasm, limits) = component(global)?;
         Ok(EngineChoice::Component {
@@ -141,8 +141,8 @@ pub(crate) fn run(global: &GlobalArgs, args: &BenchArgs) -> Result<ExitCode> {
         report.push(Row::throughput("decode", corpus, elapsed, None, errors));
 
         progress.step(&format!("{}: native engine", corpus.name));
-        let mut native = open(EngineChoice::Native, &pack)?;
-        let run = replay_corpus(&mut native, corpus, batch)?;
+        let mut native = open(EngineChoice::Native, &pack, batch)?;
+        let run = replay_corpus(&mut native, corpus)?;
         report.push(Row::throughput(
             "native",
             corpus,
@@ -152,8 +152,8 @@ pub(crate) fn run(global: &GlobalArgs, args: &BenchArgs) -> Result<ExitCode> {
         ));
 
         progress.step(&format!("{}: component", corpus.name));
-        let mut component = open(choice()?, &pack)?;
-        let run = replay_corpus(&mut component, corpus, batch)?;
+        let mut component = open(choice()?, &pack, batch)?;
+        let run = replay_corpus(&mut component, corpus)?;
         report.push(Row::throughput(
             "component",
             corpus,
@@ -161,7 +161,7 @@ pub(crate) fn run(global: &GlobalArgs, args: &BenchArgs) -> Result<ExitCode> {
             Some(run.alerts),
             run.diagnostics,
         ));
-        if let Backend::Component(sandbox) = &component {
+        if let Backend::Component(sandbox) = &component.session.backend {
             report.note_linear_memory(sandbox.memory_bytes());
         }
     }
@@ -232,26 +232,11 @@ pub(crate) fn run(global: &GlobalArgs, args: &BenchArgs) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// The component's bytes (`--component` or the built-in one) and the caps
-/// `--memory-limit` and `--deadline-ms` give; `--native` does not apply to the bench.
-fn component(global: &GlobalArgs) -> Result<(Cow<'static, [u8]>, Limits)> {
-    let wasm = match &global.component {
-        Some(path) => Cow::Owned(
-            fs::read(path).with_context(|| format!("reading component {}", path.display()))?,
-        ),
-        None => Cow::Borrowed(crate::backend::EMBEDDED_COMPONENT),
-    };
-    let limits = Limits {
-        memory_bytes: (global.memory_limit as usize) << 20,
-        deadline_ms: global.deadline_ms,
-    };
-    Ok((wasm, limits))
-}
-
-/// An engine with `pack` installed and `replay`'s options.
-fn open(choice: EngineChoice, pack: &[PackFile]) -> Result<Backend> {
-    let mut backend = Backend::open(choice)?;
-    if let Err(diagnostics) = backend.configure(pack)? {
+/// An engine with `pack` installed and `replay`'s options, in batches of
+/// `batch_records`.
+fn open(choice: EngineChoice, pack: &[PackFile], batch_records: usize) -> Result<BatchLoop> {
+    let mut session = Session::with(choice)?;
+    if let Err(diagnostics) = session.configure(pack, &Options::default())? {
         bail!(
             "the rule pack does not compile: {}",
             diagnostics
@@ -261,8 +246,7 @@ fn open(choice: EngineChoice, pack: &[PackFile]) -> Result<Backend> {
                 .join("; ")
         );
     }
-    backend.set_options(&Options::default())?;
-    Ok(backend)
+    Ok(BatchLoop::new(session, batch_records))
 }
 
 pub(crate) struct EngineRun {
@@ -271,58 +255,18 @@ pub(crate) struct EngineRun {
     pub(crate) diagnostics: u64,
 }
 
-/// Frame the corpus and send it in `replay`'s batches; the time from the first frame
-/// to the end-of-input call.
-pub(crate) fn replay_corpus(
-    backend: &mut Backend,
-    corpus: &Corpus,
-    batch_records: usize,
-) -> Result<EngineRun> {
-    let mut run = EngineRun {
-        elapsed: Duration::ZERO,
-        alerts: 0,
-        diagnostics: 0,
-    };
+/// Send the corpus through the batch loop, in `replay`'s batches; the time from the
+/// first frame to the end-of-input call.
+pub(crate) fn replay_corpus(engine: &mut BatchLoop, corpus: &Corpus) -> Result<EngineRun> {
+    let (alerts, diagnostics) = (engine.summary.alerts, engine.summary.diagnostics_total);
     let started = Instant::now();
-    let mut records: Vec<Cow<'_, [u8]>> = Vec::with_capacity(batch_records);
-    let mut lines: Vec<u32> = Vec::with_capacity(batch_records);
-    let mut bytes = 0;
-    let mut send = |records: &mut Vec<Cow<'_, [u8]>>, lines: &mut Vec<u32>| -> Result<()> {
-        if records.is_empty() {
-            return Ok(());
-        }
-        let origin = BatchOrigin {
-            file: corpus.name.to_string(),
-            first_line: lines[0],
-            lines: std::mem::take(lines),
-        };
-        let refs: Vec<&[u8]> = records.iter().map(AsRef::as_ref).collect();
-        let result = backend.process(&refs, &origin)?;
-        run.alerts += result.alerts.len() as u64;
-        run.diagnostics += result.diagnostics.len() as u64;
-        records.clear();
-        Ok(())
-    };
-    for frame in framing::frames(&corpus.bytes) {
-        let frame = frame.map_err(|e| anyhow::anyhow!("{}: {e}", corpus.name))?;
-        bytes += frame.record.len() + 1;
-        lines.push(frame.line);
-        records.push(frame.record);
-        if records.len() >= batch_records || bytes >= MAX_BATCH_BYTES {
-            send(&mut records, &mut lines)?;
-            bytes = 0;
-        }
-    }
-    send(&mut records, &mut lines)?;
-    let end = backend.finish(&BatchOrigin {
-        file: corpus.name.to_string(),
-        first_line: corpus.records as u32,
-        lines: Vec::new(),
-    })?;
-    run.alerts += end.alerts.len() as u64;
-    run.diagnostics += end.diagnostics.len() as u64;
-    run.elapsed = started.elapsed();
-    Ok(run)
+    engine.input(corpus.name, &corpus.bytes, 0, &mut ())?;
+    let elapsed = started.elapsed();
+    Ok(EngineRun {
+        elapsed,
+        alerts: engine.summary.alerts - alerts,
+        diagnostics: engine.summary.diagnostics_total - diagnostics,
+    })
 }
 
 /// The floor: tokenize each line with serde_json and keep nothing.
@@ -457,9 +401,9 @@ fn state(
     let corpus = corpus::docker_live_containers(seed, containers);
     let batch = global.batch as usize;
 
-    let mut native = open(EngineChoice::Native, pack)?;
-    replay_corpus(&mut native, &corpus, batch)?;
-    let stats = native.stats()?;
+    let mut native = open(EngineChoice::Native, pack, batch)?;
+    replay_corpus(&mut native, &corpus)?;
+    let stats = native.session.backend.stats()?;
     report.push(Row::State {
         engine: "native",
         pack: which,

@@ -19,10 +19,11 @@ use crowsnest_transform::default_pack;
 
 use super::corpus::Corpus;
 use super::report::Row;
-use super::{component, open, replay_corpus};
+use super::{open, replay_corpus};
 use crate::backend::EngineChoice;
 use crate::cli::GlobalArgs;
 use crate::pack_dir;
+use crate::session::component;
 
 /// `--rsigma`, else `rsigma` on PATH, else in cargo's bin directory.
 pub(crate) fn find_rsigma(given: Option<&Path>) -> Option<PathBuf> {
@@ -123,8 +124,8 @@ pub(crate) fn run(
         wasm: Some(wasm.into_owned()),
         limits,
     };
-    let mut engine = open(choice, &pack)?;
-    let run = replay_corpus(&mut engine, corpus, batch)?;
+    let mut engine = open(choice, &pack, batch)?;
+    let run = replay_corpus(&mut engine, corpus)?;
     rows.push(Row::throughput(
         "component+sigma",
         corpus,
@@ -132,8 +133,8 @@ pub(crate) fn run(
         Some(run.alerts),
         run.diagnostics,
     ));
-    let mut engine = open(EngineChoice::Native, &pack)?;
-    let run = replay_corpus(&mut engine, corpus, batch)?;
+    let mut engine = open(EngineChoice::Native, &pack, batch)?;
+    let run = replay_corpus(&mut engine, corpus)?;
     rows.push(Row::throughput(
         "native+sigma",
         corpus,
