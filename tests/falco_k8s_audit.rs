@@ -96,7 +96,7 @@ fn exec_alert_has_the_command_and_the_target_container() {
     assert_eq!(exec[0]["containers"], serde_json::json!(["nginx1"]));
     assert_eq!(exec[0]["principal"], "minikube-user");
     let doc: Value = serde_json::from_str(exec[0]["document"].as_str().unwrap()).unwrap();
-    assert_eq!(doc["evidences"][0]["process"]["cmd_line"], "bash");
+    assert_eq!(doc["evidences"][0]["data"]["process.command_line"], "bash");
     assert_eq!(doc["evidences"][0]["container"]["name"], "nginx1");
 }
 

@@ -102,7 +102,6 @@ fn validate_all(format: &str, check: impl Fn(&Value) -> Vec<Issue>) -> (usize, S
 }
 
 #[test]
-#[ignore = "the output is not yet valid; run with --ignored to list errors"]
 fn every_finding_of_every_sample_and_scenario_is_valid_ocsf() {
     let pinned = std::env::var("CROWSNEST_OCSF_SCHEMA").ok();
     let (errors, report) = validate_all("ocsf", |doc| match &pinned {
@@ -121,7 +120,6 @@ fn every_finding_of_every_sample_and_scenario_is_valid_ocsf() {
 }
 
 #[test]
-#[ignore = "the output is not yet valid; run with --ignored to list errors"]
 fn every_finding_of_every_sample_and_scenario_is_conformant_ecs() {
     let options = ecs::Options {
         custom: ECS_CUSTOM,

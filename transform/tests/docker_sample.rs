@@ -74,7 +74,11 @@ fn lifecycle_raises_launch_alerts_once_and_the_exec() {
         .find(|a| a.rule_title.starts_with("Command executed"))
         .unwrap();
     let doc: serde_json::Value = serde_json::from_str(&exec.document).unwrap();
-    assert_eq!(doc["evidences"][0]["process"]["cmd_line"], "/bin/sh -c id");
+    // An exec request's command has no pid yet, so OCSF's `process` cannot hold it.
+    assert_eq!(
+        doc["evidences"][0]["data"]["process.command_line"],
+        "/bin/sh -c id"
+    );
     assert_eq!(doc["evidences"][0]["container"]["uid"], AGENT_ID);
     // The exec event itself carries no launch attributes; the container table supplied them.
     assert_eq!(

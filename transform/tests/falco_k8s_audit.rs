@@ -116,7 +116,7 @@ fn exec_carries_command_and_target_container() {
     assert_eq!(a.principal.as_deref(), Some("minikube-user"));
     assert!(a.summary.contains("`bash`"), "{}", a.summary);
     let doc: serde_json::Value = serde_json::from_str(&a.document).unwrap();
-    assert_eq!(doc["evidences"][0]["process"]["cmd_line"], "bash");
+    assert_eq!(doc["evidences"][0]["data"]["process.command_line"], "bash");
 }
 
 #[test]

@@ -120,6 +120,13 @@ fn tactic_lines() -> impl Iterator<Item = Tactic> {
         .filter_map(Tactic::parse)
 }
 
+impl Tactic {
+    /// Its page on attack.mitre.org.
+    pub fn url(&self) -> String {
+        format!("https://attack.mitre.org/tactics/{}/", self.id)
+    }
+}
+
 /// Every Enterprise tactic, in the order of ATT&CK's matrix.
 pub fn tactics() -> impl Iterator<Item = Tactic> {
     TacticSet(u32::MAX).iter()
@@ -231,6 +238,15 @@ impl Technique {
             status: Status::parse(field(line, 2))?,
             analytics: field(line, 4),
         })
+    }
+
+    /// Its page on attack.mitre.org (a sub-technique's is under its technique's:
+    /// `techniques/T1543/005/`).
+    pub fn url(&self) -> String {
+        format!(
+            "https://attack.mitre.org/techniques/{}/",
+            self.id.replace('.', "/")
+        )
     }
 
     /// Whether the ATT&CK analytic numbered `number` (`AN0693`: 693) detects it.
