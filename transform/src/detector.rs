@@ -18,7 +18,7 @@ use crate::pack::policy::{Exception, Policy, glob};
 use crate::rules::explain::{ExplainError, Explanation, Tracer};
 use crate::rules::{self, RuleEvent, RuleSet};
 
-/// Containers remembered at most, and their bytes (see `enrich::container_state`).
+/// Containers remembered at most, and their bytes (see `enrich/table.rs`).
 const MAX_CONTAINERS: usize = 131_072;
 const MAX_STATE_BYTES: usize = 64 << 20;
 /// Idle containers are forgotten after a week of event time (plus the stopped-for threshold).

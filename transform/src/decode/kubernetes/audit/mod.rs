@@ -1,0 +1,214 @@
+//! Kubernetes API server audit events: one `audit.k8s.io/v1` (or old `v1beta1`) `Event`
+//! per record, as the log backend writes them and webhook backends forward them.
+//!
+//! The API server writes one event per request *stage*, all with the same `auditID`, so
+//! one `kubectl exec` is two or three records. [`Decoded::evaluate`] marks the one record
+//! per request that rules should see (see [`evaluate`] for which one).
+//!
+//! What a rule needs about a pod is in the request or response *body*: `requestObject`
+//! at `Request` level and up, `responseObject` at `RequestResponse`, read as
+//! [`objects`](super::objects) describes (patch documents included) and spelled by the
+//! pod-spec reader every Kubernetes source shares (`normalize::pod_spec`). Exec and
+//! attach carry no body: the command and the target container are query parameters of
+//! `requestURI` ([`exec_uri`](super::exec_uri)).
+//!
+//! Who asked: `principal.kind` is `serviceaccount` for `system:serviceaccount:*`, `node`
+//! for `system:node:*` and `user` for everyone else. On EKS, `user.extra.arn` holds the
+//! IAM identity the request was signed with; it is kept as `principal.uid` in place of
+//! the authenticator's `aws-iam-authenticator:<account>:<principal id>`, which names the
+//! same principal less usefully (the ARN names the role and the session).
+//!
+//! Not read because the model has no place for them yet: `level`, `impersonatedUser`,
+//! the rest of `user.extra` (`canonicalArn`, `sessionName`, `accessKeyId`),
+//! `annotations` (the authorization decision, Pod Security labels) and
+//! `objectRef.apiVersion`. serde skips them without allocating. The structs the record
+//! is read into are [`wire`]; this module turns them into the event.
+
+#[cfg(test)]
+mod tests;
+mod wire;
+
+use std::borrow::Cow;
+
+use super::exec_uri::{ExecQuery, watch_requested};
+use super::objects::{Bodies, TargetObject, target_object};
+use crate::decode::{DecodeError, Decoded, Decoder, Detect, Format, Keys};
+use crate::model::{Action, Event, Principal, Source};
+use crate::normalize::borrowed::{Str, non_empty, strings};
+use crate::normalize::kubernetes::{ATTACH, EXEC, Target, action, principal_kind};
+use crate::time::parse_rfc3339_ns;
+use wire::{RawK8sAudit, RawUser};
+
+pub(crate) const FORMAT: Format = Format {
+    source: Source::K8sAudit,
+    logsource: ("kubernetes", "audit"),
+    about: "Kubernetes audit events, raw or from EKS",
+    detect: Detect {
+        json: &[Keys::all(&["\"auditID\":"])],
+        text: None,
+    },
+    raw_roots: EVENT_ROOTS,
+    decode: Decoder::One(decode),
+};
+
+/// Top-level keys of an audit `Event`, wherever it was delivered.
+pub(crate) const EVENT_ROOTS: &[&str] = &[
+    "kind",
+    "apiVersion",
+    "level",
+    "auditID",
+    "stage",
+    "requestURI",
+    "verb",
+    "user",
+    "impersonatedUser",
+    "sourceIPs",
+    "userAgent",
+    "objectRef",
+    "responseStatus",
+    "requestObject",
+    "responseObject",
+    "requestReceivedTimestamp",
+    "stageTimestamp",
+    "annotations",
+    "timestamp",
+    "metadata",
+];
+
+pub(crate) fn decode(text: &str) -> Result<Decoded<'_>, DecodeError> {
+    let raw: RawK8sAudit<'_> =
+        serde_json::from_str(text).map_err(|e| DecodeError::from_json(Source::K8sAudit, e))?;
+
+    let target = match &raw.object_ref {
+        Some(r) => Target::new(
+            r.resource.as_ref().map(|s| &*s.0),
+            r.api_group.as_ref().map(|g| &*g.0),
+            r.subresource.as_ref().map(|s| &*s.0),
+        ),
+        None => Target::new(None, None, None),
+    };
+    let verb = raw.verb.0;
+    let watch_query = raw
+        .request_uri
+        .as_ref()
+        .is_some_and(|u| watch_requested(&u.0));
+    let action = action(&verb, &target, watch_query);
+    let evaluate = evaluate(raw.stage.as_ref().map(|s| &*s.0), &target, action);
+
+    // Bodies: containers for the resources that hold a pod spec, identity for the rest.
+    let bodies = Bodies {
+        response: raw.response_object,
+        request: raw.request_object,
+        response_field: "responseObject",
+        request_field: "requestObject",
+        source: Source::K8sAudit,
+    };
+    let mut process = None;
+    let mut object = TargetObject::default();
+    match target.subresource {
+        Some(EXEC | ATTACH) => {
+            if let Some(uri) = &raw.request_uri {
+                let (container, started) = ExecQuery::of(&uri.0).into_parts();
+                object.containers.extend(container);
+                process = started;
+            }
+        }
+        _ => object = target_object(text, bodies, &target, &verb)?,
+    }
+
+    let mut event = Event::new(Source::K8sAudit, action, verb);
+    event.time_ns = [
+        &raw.stage_timestamp,
+        &raw.request_received_timestamp,
+        &raw.timestamp,
+    ]
+    .into_iter()
+    .flatten()
+    .find_map(|t| parse_rfc3339_ns(&t.0));
+    event.request_id = Some(raw.audit_id.0);
+    if let Some(status) = raw.response_status {
+        event.response_code = status.code.and_then(|c| u16::try_from(c).ok());
+        // A failed request: the status reason, else the code.
+        if let Some(code) = status.code.filter(|&c| c >= 400) {
+            event.error = non_empty(status.reason).or(Some(Cow::Owned(code.to_string())));
+        }
+    }
+    event.principal = principal(raw.user, raw.source_ip, raw.user_agent);
+    let known = target.known;
+    let containers = std::mem::take(&mut object.containers);
+    event.workload = raw.object_ref.and_then(|r| {
+        let resource = r.resource?.0;
+        Some(object.workload(
+            known,
+            resource,
+            non_empty(r.name),
+            non_empty(r.namespace),
+            non_empty(r.uid),
+        ))
+    });
+    event.containers = containers;
+    event.process = process;
+    Ok(Decoded {
+        event,
+        evaluate,
+        settles: evaluate,
+        raw: None,
+    })
+}
+
+/// Whether rules should see this stage of the request: exactly one stage per request.
+///
+/// - `RequestReceived` never: it is written before authorization and always followed by
+///   the stage that completes the request.
+/// - Ordinary requests: `ResponseComplete`, or `Panic`, which replaces it when the
+///   handler panics.
+/// - Long-running requests (`exec`, `attach`, `portforward`, and watches): the API
+///   server writes `ResponseStarted` when the response headers go out (code 101 for an
+///   upgraded exec, or the error code), and `ResponseComplete` only when the session
+///   ends, possibly hours later. `ResponseStarted` is the one evaluated, so an exec
+///   alerts when it starts; its `ResponseComplete` is not, so it does not alert twice.
+///   An audit policy that omits `ResponseStarted` (`omitStages`) therefore hides these
+///   requests from rules.
+/// - No `stage` (some exporters drop it) or one this code does not know: evaluated, as
+///   there is no way to tell the stages of such a request apart; a duplicate alert is
+///   better than none.
+fn evaluate(stage: Option<&str>, target: &Target<'_>, action: Action) -> bool {
+    // `ResourceWatch` covers the `watch` verb and `list?watch=true`.
+    let long_running = matches!(target.subresource, Some(EXEC | ATTACH | "portforward"))
+        || action == Action::ResourceWatch;
+    match stage {
+        Some("RequestReceived") => false,
+        Some("ResponseStarted") => long_running,
+        Some("ResponseComplete" | "Panic") => !long_running,
+        Some(_) | None => true,
+    }
+}
+
+fn principal<'a>(
+    user: Option<RawUser<'a>>,
+    source_ip: Option<Str<'a>>,
+    user_agent: Option<Str<'a>>,
+) -> Option<Principal<'a>> {
+    let source_ip = non_empty(source_ip);
+    let user_agent = non_empty(user_agent);
+    if user.is_none() && source_ip.is_none() && user_agent.is_none() {
+        return None;
+    }
+    let (name, uid, groups) = match user {
+        Some(u) => (
+            u.username.map(|s| s.0).unwrap_or_default(),
+            // EKS: the IAM ARN names the principal better than the authenticator's uid.
+            non_empty(u.extra.and_then(|e| e.arn)).or(non_empty(u.uid)),
+            u.groups.map(strings).unwrap_or_default(),
+        ),
+        None => (Cow::Borrowed(""), None, Vec::new()),
+    };
+    Some(Principal {
+        kind: principal_kind(&name).map(Cow::Borrowed),
+        name,
+        uid,
+        groups,
+        source_ip,
+        user_agent,
+    })
+}
