@@ -1,43 +1,24 @@
 //! `crowsnest`: a wasmtime host for the crowsnest detection component.
 //!
-//! This crate is glue: it parses flags (`cli`), finds and frames input (`input`, and
-//! `crowsnest_transform::framing`), runs the component under a sandbox that survives
-//! traps, timeouts and memory blow-ups (`component`, `sandbox`, with a compile cache in
-//! `cache`), and prints alerts and an account of every record (`output`, `summary`).
-//! Every decision about a record is the engine's.
+//! This crate is glue: it parses flags (`cli`); each command (`cmd`) sets up one engine
+//! session and sends records through the one batch loop (`engine`), which runs the
+//! component under a sandbox that survives traps, timeouts and memory blow-ups; inputs,
+//! alerts and the account of every record are read and written by `io`. Every decision
+//! about a record is the engine's.
 
-mod backend;
-mod batch_loop;
-mod bench;
-mod bindings;
-mod cache;
 mod cli;
-mod component;
-mod convert;
-#[cfg(unix)]
-mod filter;
-mod input;
-mod output;
-mod pack_dir;
-mod progress;
-mod replay;
-mod rules_check;
-mod rules_doc;
-mod rules_explain;
-mod rules_test;
-mod sandbox;
-mod session;
-mod state_file;
-mod stderr_tail;
-mod summary;
-mod watch;
+mod cmd;
+mod engine;
+mod io;
 
-use std::io;
 use std::process::ExitCode;
 
 use clap::Parser;
 
 use crate::cli::{Cli, Command, RulesCommand};
+#[cfg(unix)]
+use crate::cmd::filter;
+use crate::cmd::{bench, replay, rules};
 
 fn main() -> ExitCode {
     run(Cli::parse())
@@ -53,13 +34,13 @@ fn run(cli: Cli) -> ExitCode {
         #[cfg(unix)]
         Command::Filter(args) => filter::run(&cli.global, args),
         Command::Bench(args) => bench::run(&cli.global, args),
-        Command::Rules(RulesCommand::Check { dir }) => rules_check::run(dir),
-        Command::Rules(RulesCommand::Test { dir }) => rules_test::run(&cli.global, dir),
+        Command::Rules(RulesCommand::Check { dir }) => rules::check::run(dir),
+        Command::Rules(RulesCommand::Test { dir }) => rules::test::run(&cli.global, dir),
         Command::Rules(RulesCommand::Doc { dir, scenarios }) => {
-            rules_doc::run(dir.as_deref(), scenarios.as_deref())
+            rules::doc::run(dir.as_deref(), scenarios.as_deref())
         }
         Command::Rules(RulesCommand::Explain { rule, file }) => {
-            rules_explain::run(&cli.global, rule, file)
+            rules::explain::run(&cli.global, rule, file)
         }
     };
     match result {
@@ -75,7 +56,7 @@ fn run(cli: Cli) -> ExitCode {
 fn is_broken_pipe(err: &anyhow::Error) -> bool {
     err.chain().any(|cause| {
         cause
-            .downcast_ref::<io::Error>()
-            .is_some_and(|e| e.kind() == io::ErrorKind::BrokenPipe)
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
     })
 }

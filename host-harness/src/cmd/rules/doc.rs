@@ -14,7 +14,7 @@ use anyhow::{Context, Result};
 use crowsnest_transform::analytics_doc::{self, DocInput};
 use crowsnest_transform::default_pack;
 
-use crate::pack_dir;
+use crate::io::pack_dir;
 
 /// How the built-in pack is named in the document.
 const BUILT_IN: &str = "transform/rules";

@@ -52,11 +52,11 @@ use crowsnest_transform::model::Source;
 use serde::Deserialize;
 use serde_json::Value;
 
-use crate::batch_loop::{BatchLoop, Sink};
 use crate::cli::GlobalArgs;
-use crate::input::Input;
-use crate::pack_dir::{self, in_pack};
-use crate::session::Session;
+use crate::engine::batch_loop::{BatchLoop, Sink};
+use crate::engine::session::Session;
+use crate::io::input::Input;
+use crate::io::pack_dir::{self, in_pack};
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -20,10 +20,10 @@ use wasmtime::component::{Linker, ResourceTable};
 use wasmtime::{Config, Engine, ResourceLimiter, Store, StoreLimits, StoreLimitsBuilder, Trap};
 use wasmtime_wasi::{WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
 
-use crate::bindings::{Transform, TransformPre};
-use crate::cache;
-use crate::convert;
-use crate::stderr_tail::{self, StderrTail};
+use crate::engine::bindings::{Transform, TransformPre};
+use crate::engine::cache;
+use crate::engine::convert;
+use crate::io::stderr_tail::{self, StderrTail};
 
 /// How often the ticker advances the engine's epoch; the unit of every deadline.
 const TICK: Duration = Duration::from_millis(10);
@@ -301,7 +301,7 @@ impl Instance {
         &mut self,
         ticks: u64,
         f: impl FnOnce(
-            &crate::bindings::exports::crowsnest::detect::detector::Guest,
+            &crate::engine::bindings::exports::crowsnest::detect::detector::Guest,
             &mut Store<HostState>,
         ) -> wasmtime::Result<T>,
     ) -> Result<T, Fault> {

@@ -8,7 +8,7 @@
 //!   printed, located under the pack directory, and nothing runs.
 //! - **`--watch`**: the pack directory is looked at between batches (`watch.rs`).
 //! - **`--state FILE`**: the engine's state is restored from FILE at start and written
-//!   back only after the output it covers is out (`state_file.rs`).
+//!   back only after the output it covers is out (`io/state_file.rs`).
 
 use std::borrow::Cow;
 use std::fs;
@@ -17,12 +17,12 @@ use std::path::Path;
 use anyhow::{Context, Result};
 use crowsnest_transform::api::{BatchOrigin, BatchResult, Diagnostic, Options, PackFile, PackInfo};
 
-use crate::backend::{Backend, EMBEDDED_COMPONENT, EngineChoice};
 use crate::cli::GlobalArgs;
-use crate::component::Limits;
-use crate::pack_dir::{self, in_pack};
-use crate::state_file::StateFile;
-use crate::watch::PackWatch;
+use crate::engine::backend::{Backend, EMBEDDED_COMPONENT, EngineChoice};
+use crate::engine::component::Limits;
+use crate::engine::watch::PackWatch;
+use crate::io::pack_dir::{self, in_pack};
+use crate::io::state_file::StateFile;
 
 /// What a long-running command (`replay`, `filter`) keeps beside the engine.
 #[derive(Debug, Default, Clone, Copy)]

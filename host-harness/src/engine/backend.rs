@@ -10,8 +10,8 @@ use crowsnest_transform::api::{
     BatchOrigin, BatchResult, Diagnostic, Options, PackFile, PackInfo, Stats,
 };
 
-use crate::component::Limits;
-use crate::sandbox::Sandbox;
+use crate::engine::component::Limits;
+use crate::engine::sandbox::Sandbox;
 
 /// The component built by `build.rs` from this workspace's `transform` crate.
 pub(crate) static EMBEDDED_COMPONENT: &[u8] =

@@ -12,12 +12,12 @@ use std::time::Instant;
 use anyhow::Result;
 use crowsnest_transform::api::{AlertFormat, BatchOrigin, BatchResult, Options};
 
-use crate::batch_loop::{BatchLoop, Sink};
 use crate::cli::{Format, GlobalArgs, ReplayArgs};
-use crate::input::{self, Input};
-use crate::output::AlertWriter;
-use crate::progress::Progress;
-use crate::session::{Keep, Session};
+use crate::engine::batch_loop::{BatchLoop, Sink};
+use crate::engine::session::{Keep, Session};
+use crate::io::input::{self, Input};
+use crate::io::output::AlertWriter;
+use crate::io::progress::Progress;
 
 pub(crate) fn run(global: &GlobalArgs, args: &ReplayArgs) -> Result<ExitCode> {
     let stdout_is_terminal = io::stdout().is_terminal();

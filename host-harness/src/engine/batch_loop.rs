@@ -17,8 +17,8 @@ use crowsnest_transform::api::{BatchOrigin, BatchResult, Diagnostic};
 use crowsnest_transform::framing::{self, MAX_BATCH_BYTES};
 use crowsnest_transform::model::Source;
 
-use crate::session::Session;
-use crate::summary::Summary;
+use crate::engine::session::Session;
+use crate::io::summary::Summary;
 
 /// What a command does with the engine's answers for a whole input. Each method is
 /// called before the answer is accounted.

@@ -31,12 +31,12 @@ use crowsnest_transform::decode::{self, Context, StreamState};
 use crowsnest_transform::{Detector, default_pack};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use crate::backend::{Backend, EngineChoice};
-use crate::batch_loop::BatchLoop;
 use crate::cli::{BenchArgs, GlobalArgs};
-use crate::component::{Limits, Runtime};
-use crate::pack_dir;
-use crate::session::{Session, component};
+use crate::engine::backend::{Backend, EngineChoice};
+use crate::engine::batch_loop::BatchLoop;
+use crate::engine::component::{Limits, Runtime};
+use crate::engine::session::{Session, component};
+use crate::io::pack_dir;
 
 use self::corpus::Corpus;
 use self::report::{Report, Row, StatePack, Target};
@@ -423,7 +423,7 @@ fn state(
     };
     let runtime = Runtime::new(&wasm, limits)?;
     let mut instance = runtime.instantiate()?;
-    let fault = |f: crate::component::Fault| anyhow::anyhow!("the component faulted: {f}");
+    let fault = |f: crate::engine::component::Fault| anyhow::anyhow!("the component faulted: {f}");
     instance.set_options(&Options::default()).map_err(fault)?;
     instance
         .configure(pack)

@@ -9,7 +9,7 @@
 
 use crowsnest_transform::api;
 
-use crate::bindings::wit;
+use crate::engine::bindings::wit;
 
 crowsnest_transform::named_enum_table!(wit_conversions(wit));
 

@@ -20,10 +20,10 @@ use crowsnest_transform::default_pack;
 use super::corpus::Corpus;
 use super::report::Row;
 use super::{open, replay_corpus};
-use crate::backend::EngineChoice;
 use crate::cli::GlobalArgs;
-use crate::pack_dir;
-use crate::session::component;
+use crate::engine::backend::EngineChoice;
+use crate::engine::session::component;
+use crate::io::pack_dir;
 
 /// `--rsigma`, else `rsigma` on PATH, else in cargo's bin directory.
 pub(crate) fn find_rsigma(given: Option<&Path>) -> Option<PathBuf> {

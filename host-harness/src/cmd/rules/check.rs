@@ -12,8 +12,7 @@ use std::process::ExitCode;
 use anyhow::Result;
 use crowsnest_transform::check_pack;
 
-use crate::pack_dir;
-use crate::pack_dir::in_pack;
+use crate::io::pack_dir::{self, in_pack};
 
 pub(crate) fn run(dir: &Path) -> Result<ExitCode> {
     let files = pack_dir::load(dir)?;

@@ -21,8 +21,8 @@ use crowsnest_transform::framing::{self, Batch};
 use serde::Serialize;
 
 use crate::cli::{Format, GlobalArgs};
-use crate::input::Input;
-use crate::pack_dir::{self, in_pack};
+use crate::io::input::Input;
+use crate::io::pack_dir::{self, in_pack};
 
 pub(crate) fn run(global: &GlobalArgs, rule: &str, file: &Path) -> Result<ExitCode> {
     let pack = match &global.rules {

@@ -3,7 +3,7 @@
 //! The file is replaced atomically: a temporary file next to it, written and fsynced,
 //! renamed over it, and the directory fsynced. A snapshot or a write that fails is said
 //! on stderr and the file keeps the last good state; the stream goes on. What the state
-//! is, and when output is out, is the session's business (`session.rs`).
+//! is, and when output is out, is the session's business (`engine/session.rs`).
 
 use std::fs::{self, File};
 use std::io::{self, Write};

@@ -29,7 +29,7 @@ use crowsnest_transform::api::{
     Stats,
 };
 
-use crate::component::{Fault, Instance, Limits, Runtime};
+use crate::engine::component::{Fault, Instance, Limits, Runtime};
 
 /// Fold the journal into a checkpoint after this many batches...
 const JOURNAL_MAX_BATCHES: usize = 256;

@@ -17,8 +17,8 @@ use std::time::{Duration, Instant};
 use anyhow::{Result, bail};
 use crowsnest_transform::pack_dir::{Change, DirWatch, Listing};
 
-use crate::backend::Backend;
-use crate::pack_dir::in_pack;
+use crate::engine::backend::Backend;
+use crate::io::pack_dir::in_pack;
 
 /// Looks at the pack directory at most this often.
 pub(crate) const INTERVAL: Duration = Duration::from_secs(1);

@@ -24,7 +24,7 @@
 //!   [`DRAIN_LIMIT`]), then processes every line it has read, including a last line
 //!   without its line break, writes everything out, prints its summary on stderr
 //!   (unless `--quiet`) and exits 0. Nothing it read is lost.
-//! - **`--watch`** reloads the `--rules` directory between batches (`watch.rs`).
+//! - **`--watch`** reloads the `--rules` directory between batches (`engine/watch.rs`).
 //! - **`--state FILE`** keeps the engine's state across restarts, at least once: the
 //!   state is restored from FILE at start, and written to it (temp file, fsync,
 //!   rename) only after every output line it covers is flushed: when the sandbox takes
@@ -49,10 +49,10 @@ use crowsnest_transform::api::{Alert, AlertFormat, BatchOrigin, Diagnostic, Opti
 use crowsnest_transform::framing::MAX_BATCH_BYTES;
 use crowsnest_transform::inline::{self, Findings};
 
-use crate::batch_loop::BatchLoop;
 use crate::cli::{FilterArgs, Format, GlobalArgs};
-use crate::output::AlertWriter;
-use crate::session::{Keep, Session};
+use crate::engine::batch_loop::BatchLoop;
+use crate::engine::session::{Keep, Session};
+use crate::io::output::AlertWriter;
 
 /// The input's name in diagnostics, alerts and the summary.
 const INPUT: &str = "<stdin>";
