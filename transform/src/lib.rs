@@ -14,7 +14,6 @@
 //! wasm32-wasip2 component exporting `wit/crowsnest.wit`, and later as a Fluent Bit
 //! core module. Everything below the export is plain Rust with no host dependencies.
 
-pub mod analytics_doc;
 pub mod api;
 pub mod decode;
 mod detector;

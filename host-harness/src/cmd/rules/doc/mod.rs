@@ -1,6 +1,6 @@
 //! `crowsnest rules doc [DIR] [--scenarios DIR]`: print `docs/analytics.md`, the map from
 //! each analytic to its techniques, data sources, rules, scenarios and false-positive
-//! guards, rendered by the engine from the pack's metadata (the built-in pack when no
+//! guards, rendered (`analytics.rs`) from the pack's metadata (the built-in pack when no
 //! directory is given) and the scenarios' `expected.txt` files and READMEs.
 //!
 //! Links to scenarios are written relative to `docs/`, for the scenarios directory as
@@ -11,10 +11,13 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use anyhow::{Context, Result};
-use crowsnest_transform::analytics_doc::{self, DocInput};
 use crowsnest_transform::default_pack;
 
 use crate::io::pack_dir;
+
+use self::analytics::DocInput;
+
+mod analytics;
 
 /// How the built-in pack is named in the document.
 const BUILT_IN: &str = "transform/rules";
@@ -25,12 +28,12 @@ pub(crate) fn run(dir: Option<&Path>, scenarios: Option<&Path>) -> Result<ExitCo
         None => (default_pack(), BUILT_IN.to_string()),
     };
     let (scenario_list, readmes) = match scenarios {
-        Some(root) => analytics_doc::load_scenarios(root)
+        Some(root) => analytics::load_scenarios(root)
             .with_context(|| format!("reading scenarios under {}", root.display()))?,
         None => (Vec::new(), Vec::new()),
     };
     let scenarios_dir = scenarios.map_or_else(|| "samples/scenarios".to_string(), slashed);
-    let text = analytics_doc::render(&DocInput {
+    let text = analytics::render(&DocInput {
         pack: &pack,
         pack_name: &pack_name,
         scenarios: &scenario_list,

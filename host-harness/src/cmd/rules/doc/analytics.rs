@@ -35,41 +35,47 @@ use rsigma_parser::{
     ConditionExpr, CorrelationCondition, Detection, DetectionItem, SigmaValue, parse_sigma_yaml,
 };
 
-use crate::api::PackFile;
-use crate::model::Source;
+use crowsnest_transform::api::PackFile;
+use crowsnest_transform::framing::BATCH_RECORDS;
+use crowsnest_transform::model::Source;
+
+use crate::engine::backend::EngineChoice;
+use crate::engine::batch_loop::BatchLoop;
+use crate::engine::session::Session;
+use crate::io::summary::Summary;
 
 /// One scenario directory.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Scenario {
+pub(crate) struct Scenario {
     /// Relative to the scenarios root, `/`-separated: `an1317-ci-chain/attack-document-docker-run`.
-    pub path: String,
+    pub(crate) path: String,
     /// Its input files' names, in replay order.
-    pub inputs: Vec<String>,
+    pub(crate) inputs: Vec<String>,
     /// The sources its records decode as (`auditd`, `falco`), sorted.
-    pub sources: Vec<String>,
+    pub(crate) sources: Vec<String>,
     /// Its `expected.txt`: `<file>:<line> <rule id>  # <title>` per alert.
-    pub expected: String,
+    pub(crate) expected: String,
 }
 
 /// A scenario folder's `README.md`.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Readme {
+pub(crate) struct Readme {
     /// The folder, relative to the scenarios root: `an1317-ci-chain`.
-    pub path: String,
-    pub text: String,
+    pub(crate) path: String,
+    pub(crate) text: String,
 }
 
 /// What [`render`] works from.
 #[derive(Debug, Clone, Copy)]
-pub struct DocInput<'a> {
-    pub pack: &'a [PackFile],
+pub(crate) struct DocInput<'a> {
+    pub(crate) pack: &'a [PackFile],
     /// How the pack is named in the text (`transform/rules`, the built-in pack).
-    pub pack_name: &'a str,
-    pub scenarios: &'a [Scenario],
-    pub readmes: &'a [Readme],
+    pub(crate) pack_name: &'a str,
+    pub(crate) scenarios: &'a [Scenario],
+    pub(crate) readmes: &'a [Readme],
     /// The scenarios root relative to the repository (`samples/scenarios`); links are
     /// written relative to `docs/`.
-    pub scenarios_dir: &'a str,
+    pub(crate) scenarios_dir: &'a str,
 }
 
 /// Input files of a scenario, as the scenario test reads them.
@@ -80,37 +86,26 @@ fn is_input(name: &str) -> bool {
 }
 
 /// The scenarios and folder READMEs under `root`, sorted by path; each scenario's
-/// records are decoded (by an engine of their own) to name their sources.
-pub fn load_scenarios(root: &Path) -> std::io::Result<(Vec<Scenario>, Vec<Readme>)> {
+/// records go through the batch loop (the native engine with the built-in pack) to
+/// name their sources.
+pub(crate) fn load_scenarios(root: &Path) -> anyhow::Result<(Vec<Scenario>, Vec<Readme>)> {
     let mut scenarios = Vec::new();
     let mut readmes = Vec::new();
     walk(root, root, &mut scenarios, &mut readmes)?;
-    let mut detector = crate::Detector::new();
+    let mut engine = BatchLoop::new(Session::with(EngineChoice::Native)?, BATCH_RECORDS);
     for s in &mut scenarios {
         let dir = root.join(&s.path);
-        let mut sources = BTreeSet::new();
+        engine.summary = Summary::default();
         for name in &s.inputs {
             let bytes = std::fs::read(dir.join(name))?;
-            let records: Vec<Vec<u8>> = crate::framing::frames(&bytes)
-                .filter_map(Result::ok)
-                .map(|f| f.record.into_owned())
-                .collect();
-            let origin = crate::api::BatchOrigin {
-                file: name.clone(),
-                first_line: 1,
-                lines: Vec::new(),
-            };
-            let result = detector.process(&records.join(&b'\n'), &origin);
-            sources.extend(
-                result
-                    .outcomes
-                    .iter()
-                    .filter_map(|o| o.source)
-                    .map(|x| x.as_str()),
-            );
-            detector.finish(&origin);
+            engine.input(name, &bytes, 0, &mut ())?;
         }
-        s.sources = sources.into_iter().map(str::to_string).collect();
+        s.sources = engine
+            .summary
+            .sources
+            .keys()
+            .map(|x| x.to_string())
+            .collect();
     }
     scenarios.sort_by(|a, b| a.path.cmp(&b.path));
     readmes.sort_by(|a, b| a.path.cmp(&b.path));
@@ -566,7 +561,7 @@ fn anchor(key: &str) -> String {
 }
 
 /// Render `docs/analytics.md`.
-pub fn render(input: &DocInput<'_>) -> String {
+pub(crate) fn render(input: &DocInput<'_>) -> String {
     let (all, problems) = entries(input.pack);
     let expected = expected_by_rule(input.scenarios);
     let by_ref = |r: &str| {
@@ -1019,7 +1014,7 @@ mod tests {
 
     #[test]
     fn the_built_in_pack_renders_every_analytic() {
-        let pack = crate::default_pack();
+        let pack = crowsnest_transform::default_pack();
         let md = render(&DocInput {
             pack: &pack,
             pack_name: "transform/rules",
