@@ -45,13 +45,13 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
-use crowsnest_transform::api::{Alert, AlertFormat, BatchOrigin, Diagnostic, Options};
+use crowsnest_transform::api::{Alert, BatchOrigin, Diagnostic, Options};
 use crowsnest_transform::framing::MAX_BATCH_BYTES;
 use crowsnest_transform::inline::{self, Findings};
 
 use crate::cli::{FilterArgs, Format, GlobalArgs};
 use crate::engine::batch_loop::BatchLoop;
-use crate::engine::session::{Keep, Session};
+use crate::engine::session::{self, Keep, Session};
 use crate::io::output::AlertWriter;
 
 /// The input's name in diagnostics, alerts and the summary.
@@ -76,15 +76,8 @@ pub(crate) fn run(global: &GlobalArgs, args: &FilterArgs) -> Result<ExitCode> {
         format => format,
     };
     let options = Options {
-        alert_format: if format == Format::Ecs {
-            AlertFormat::Ecs
-        } else {
-            AlertFormat::Ocsf
-        },
         enrichment: true,
-        force_source: global.source,
-        vpc_flow_format: global.vpc_flow_format.clone(),
-        ..Options::default()
+        ..session::alert_options(global, format)
     };
     let keep = Keep {
         watch: args.watch,

@@ -10,11 +10,11 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use anyhow::Result;
-use crowsnest_transform::api::{AlertFormat, BatchOrigin, BatchResult, Options};
+use crowsnest_transform::api::{BatchOrigin, BatchResult};
 
 use crate::cli::{Format, GlobalArgs, ReplayArgs};
 use crate::engine::batch_loop::{BatchLoop, Sink};
-use crate::engine::session::{Keep, Session};
+use crate::engine::session::{self, Keep, Session};
 use crate::io::input::{self, Input};
 use crate::io::output::AlertWriter;
 use crate::io::progress::Progress;
@@ -27,16 +27,7 @@ pub(crate) fn run(global: &GlobalArgs, args: &ReplayArgs) -> Result<ExitCode> {
         Format::Ocsf
     });
 
-    let options = Options {
-        alert_format: if format == Format::Ecs {
-            AlertFormat::Ecs
-        } else {
-            AlertFormat::Ocsf
-        },
-        force_source: global.source,
-        vpc_flow_format: global.vpc_flow_format.clone(),
-        ..Options::default()
-    };
+    let options = session::alert_options(global, format);
     let keep = Keep {
         watch: args.watch,
         state: args.state.as_deref(),

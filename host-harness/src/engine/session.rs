@@ -15,9 +15,11 @@ use std::fs;
 use std::path::Path;
 
 use anyhow::{Context, Result};
-use crowsnest_transform::api::{BatchOrigin, BatchResult, Diagnostic, Options, PackFile, PackInfo};
+use crowsnest_transform::api::{
+    AlertFormat, BatchOrigin, BatchResult, Diagnostic, Options, PackFile, PackInfo,
+};
 
-use crate::cli::GlobalArgs;
+use crate::cli::{Format, GlobalArgs};
 use crate::engine::backend::{Backend, EMBEDDED_COMPONENT, EngineChoice};
 use crate::engine::component::Limits;
 use crate::engine::watch::PackWatch;
@@ -184,6 +186,21 @@ impl Session {
 fn save(state: &mut StateFile, backend: &mut Backend) {
     let snapshot = backend.snapshot();
     state.save(snapshot, backend.checkpoints());
+}
+
+/// The engine options of a command that writes alerts in `format`: the alert document,
+/// `--source` and `--vpc-flow-format`; everything else as the engine defaults it.
+pub(crate) fn alert_options(global: &GlobalArgs, format: Format) -> Options {
+    Options {
+        alert_format: if format == Format::Ecs {
+            AlertFormat::Ecs
+        } else {
+            AlertFormat::Ocsf
+        },
+        force_source: global.source,
+        vpc_flow_format: global.vpc_flow_format.clone(),
+        ..Options::default()
+    }
 }
 
 /// The engine `global` asks for: `--native`, or the component under its caps.
