@@ -403,6 +403,7 @@ impl Detector {
                 summary: &summary,
                 file,
                 line,
+                pack: self.rules.pack_hash(),
             };
             let document = emit::render(self.options.alert_format, &input);
             let first = matched.first().and_then(|&i| event.containers.get(i));

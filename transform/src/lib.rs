@@ -19,6 +19,7 @@ pub mod decode;
 mod detector;
 mod emit;
 mod enrich;
+mod fnv;
 pub mod framing;
 // Entry points for the fuzz targets (fuzz/) and tests/fuzz_regressions.rs; not the API.
 #[cfg(feature = "fuzzing")]

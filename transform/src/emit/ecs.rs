@@ -230,6 +230,7 @@ pub(super) fn render(a: &AlertInput<'_, '_>) -> Value {
     rule.insert("id".into(), a.hit.rule_id.clone().into());
     rule.insert("name".into(), a.hit.title.clone().into());
     rule.insert("ruleset".into(), "crowsnest".into());
+    rule.insert("version".into(), a.pack.into());
     opt(&mut rule, "description", a.hit.description.clone());
     out.insert("rule".into(), Value::Object(rule));
     opt(&mut out, "threat", threat(a));

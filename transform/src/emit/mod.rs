@@ -14,6 +14,7 @@ use std::net::IpAddr;
 use serde_json::{Map, Value};
 
 use crate::api::AlertFormat;
+use crate::fnv::Fnv;
 use crate::model::json;
 use crate::model::{Container, Event, RuleHit, Source};
 
@@ -26,6 +27,8 @@ pub(crate) struct AlertInput<'x, 'a> {
     pub summary: &'x str,
     pub file: &'x str,
     pub line: u32,
+    /// The content hash of the pack that raised it (`pack::content_hash`).
+    pub pack: &'x str,
 }
 
 impl AlertInput<'_, '_> {
@@ -51,7 +54,7 @@ impl AlertInput<'_, '_> {
                 h.write(v.as_bytes());
             }
         }
-        format!("{:016x}", h.0)
+        h.hex()
     }
 }
 
@@ -320,25 +323,6 @@ pub(crate) fn is_hostname(text: &str) -> bool {
                     .bytes()
                     .all(|b| b.is_ascii_alphanumeric() || b == b'-')
         })
-}
-
-/// FNV-1a, 64-bit: tiny, deterministic on every target.
-struct Fnv(u64);
-
-impl Default for Fnv {
-    fn default() -> Self {
-        Fnv(0xcbf2_9ce4_8422_2325)
-    }
-}
-
-impl Fnv {
-    fn write(&mut self, bytes: &[u8]) {
-        for b in bytes {
-            self.0 ^= u64::from(*b);
-            self.0 = self.0.wrapping_mul(0x0000_0100_0000_01b3);
-        }
-        self.0 ^= 0xff;
-    }
 }
 
 fn opt<T: Into<Value>>(map: &mut Map<String, Value>, key: &str, value: Option<T>) {

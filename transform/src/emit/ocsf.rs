@@ -474,7 +474,7 @@ pub(super) fn render(a: &AlertInput<'_, '_>) -> Value {
     opt(&mut finding, "desc", a.hit.description.clone());
     finding.insert(
         "analytic".into(),
-        json!({ "uid": a.hit.rule_id, "name": a.hit.title, "type_id": 1, "type": "Rule" }),
+        json!({ "uid": a.hit.rule_id, "name": a.hit.title, "type_id": 1, "type": "Rule", "version": a.pack }),
     );
     if let Some(an) = &a.hit.analytic {
         finding.insert(
@@ -574,6 +574,7 @@ pub(super) fn render(a: &AlertInput<'_, '_>) -> Value {
             "analytic": a.hit.analytic,
             "container": a.matched().map(container_value).collect::<Vec<_>>(),
             "origin": { "file": a.file, "line": a.line },
+            "pack": a.pack,
         }}),
     );
     Value::Object(out)

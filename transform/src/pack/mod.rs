@@ -31,6 +31,24 @@ pub fn default_pack() -> Vec<PackFile> {
         .collect()
 }
 
+/// The pack's version as findings carry it: a hash of what decides what it detects (its
+/// rule files and its policy, by path and content, in path order; not its tests), so two
+/// findings raised by the same rules under the same policy carry the same hash wherever
+/// they ran.
+pub(crate) fn content_hash(files: &[PackFile]) -> String {
+    let mut used: Vec<&PackFile> = files
+        .iter()
+        .filter(|f| is_rule_file(&f.path) || is_policy_file(&f.path))
+        .collect();
+    used.sort_by(|a, b| a.path.cmp(&b.path));
+    let mut h = crate::fnv::Fnv::default();
+    for f in used {
+        h.write(f.path.as_bytes());
+        h.write(f.text.as_bytes());
+    }
+    h.hex()
+}
+
 /// Whether a pack file is the pack's policy.
 pub(crate) fn is_policy_file(path: &str) -> bool {
     let name = path.rsplit('/').next().unwrap_or(path);
@@ -84,5 +102,33 @@ mod tests {
         assert!(!is_rule_file("README.md"));
         assert!(is_policy_file("policy.yml"));
         assert!(!is_policy_file("tests/policy.yml"));
+    }
+
+    fn file(path: &str, text: &str) -> PackFile {
+        PackFile {
+            path: path.into(),
+            text: text.into(),
+        }
+    }
+
+    #[test]
+    fn the_content_hash_follows_rules_and_policy_only() {
+        let pack = [file("a.yml", "title: a"), file("policy.yml", "x: 1")];
+        let base = content_hash(&pack);
+        assert_eq!(base.len(), 16);
+        let reordered = [pack[1].clone(), pack[0].clone()];
+        assert_eq!(content_hash(&reordered), base, "file order does not matter");
+        let with_test = [pack[0].clone(), pack[1].clone(), file("tests/a.yml", "t")];
+        assert_eq!(
+            content_hash(&with_test),
+            base,
+            "tests do not change what is detected"
+        );
+        let edited = [file("a.yml", "title: b"), pack[1].clone()];
+        assert_ne!(content_hash(&edited), base);
+        let policy = [pack[0].clone(), file("policy.yml", "x: 2")];
+        assert_ne!(content_hash(&policy), base);
+        let moved = [file("b.yml", "title: a"), pack[1].clone()];
+        assert_ne!(content_hash(&moved), base);
     }
 }

@@ -12,7 +12,7 @@ use crate::api::{Diagnostic, PackFile, PackInfo, Severity};
 use crate::pack::checks::{cost_errors, unknown_placeholders};
 use crate::pack::documents::{Document, documents, error, find, locate};
 use crate::pack::policy::Policy;
-use crate::pack::{is_rule_file, load_policy};
+use crate::pack::{content_hash, is_rule_file, load_policy};
 
 /// Compile `files` as a pack without running it: what `configure` would say.
 pub fn check_pack(files: &[PackFile]) -> Result<PackInfo, Vec<Diagnostic>> {
@@ -219,7 +219,7 @@ pub(crate) fn compile(files: &[PackFile]) -> Result<(RuleSet, PackInfo), Vec<Dia
         correlations,
         warnings,
     };
-    Ok((RuleSet::new(engine, policy), info))
+    Ok((RuleSet::new(engine, policy, content_hash(files)), info))
 }
 
 #[cfg(test)]

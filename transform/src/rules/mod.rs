@@ -36,6 +36,8 @@ pub(crate) struct RuleSet {
     logsources: HashMap<Source, LogSource>,
     /// Shared so an event's view can hold it while the engine evaluates mutably.
     policy: Arc<Policy>,
+    /// The pack's content hash (`pack::content_hash`), which every finding carries.
+    pack_hash: String,
 }
 
 fn rule_key(id: Option<&str>, title: &str) -> String {
@@ -43,7 +45,7 @@ fn rule_key(id: Option<&str>, title: &str) -> String {
 }
 
 impl RuleSet {
-    pub fn new(engine: CorrelationEngine, policy: Policy) -> Self {
+    pub fn new(engine: CorrelationEngine, policy: Policy, pack_hash: String) -> Self {
         let by_key = engine
             .engine()
             .rules()
@@ -68,7 +70,13 @@ impl RuleSet {
             by_key,
             logsources,
             policy: Arc::new(policy),
+            pack_hash,
         }
+    }
+
+    /// The content hash of the pack these rules were compiled from.
+    pub fn pack_hash(&self) -> &str {
+        &self.pack_hash
     }
 
     /// The pack's policy, which derived fields and exceptions consult.
