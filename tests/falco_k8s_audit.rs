@@ -62,7 +62,7 @@ fn both_etc_host_paths_are_sensitive_mounts() {
         let (all, _) = alerts(&dir, file);
         let mounts = titled(&all, "Sensitive host path mounted into a container");
         assert_eq!(mounts.len(), 1, "{file}: {all:?}");
-        let doc: Value = serde_json::from_str(mounts[0]["document"].as_str().unwrap()).unwrap();
+        let doc = &mounts[0]["document"];
         let paths = doc["unmapped"]["crowsnest"]["container"][0]["host_mounts"].to_string();
         assert!(paths.contains("\"/etc\""), "{file}: {paths}");
     }
@@ -95,7 +95,7 @@ fn exec_alert_has_the_command_and_the_target_container() {
     assert_eq!(exec.len(), 1, "{all:?}");
     assert_eq!(exec[0]["containers"], serde_json::json!(["nginx1"]));
     assert_eq!(exec[0]["principal"], "minikube-user");
-    let doc: Value = serde_json::from_str(exec[0]["document"].as_str().unwrap()).unwrap();
+    let doc = &exec[0]["document"];
     assert_eq!(doc["evidences"][0]["data"]["process.command_line"], "bash");
     assert_eq!(doc["evidences"][0]["container"]["name"], "nginx1");
 }

@@ -35,7 +35,7 @@ fn alerts(values: &[Value]) -> Vec<(String, u64, String, String)> {
                 a["file"].as_str().unwrap().to_string(),
                 a["line"].as_u64().unwrap(),
                 a["rule_id"].as_str().unwrap().to_string(),
-                a["document"].as_str().unwrap().to_string(),
+                a["document"].to_string(),
             )
         })
         .collect();

@@ -80,8 +80,9 @@ pub(crate) enum Command {
     /// Reads NDJSON from stdin and writes each line to stdout as soon as its batch is
     /// processed, with a `crowsnest` member holding the normalized event, the alerts and
     /// any diagnostics: one output line per input line, in order. Lines crowsnest does
-    /// not recognize go out unchanged. Alerts are also written as lines of their own
-    /// (`--format`, OCSF by default) after their record, or to `--alerts`. On end of
+    /// not recognize go out unchanged. Each alert is on stdout once, in its record; with
+    /// `--alerts` it is also written to that file as a line of its own (`--format`, OCSF
+    /// by default). On end of
     /// input, SIGTERM or SIGINT, everything read is processed and written before exit.
     // Unix only: it waits for input with poll(2) and drains on SIGTERM.
     #[cfg(unix)]
@@ -167,8 +168,8 @@ pub(crate) struct ReplayArgs {
 #[cfg(unix)]
 #[derive(Debug, Args)]
 pub(crate) struct FilterArgs {
-    /// Append alert lines to this file instead of writing them to stdout after their
-    /// record, so that stdout has exactly one line per input line.
+    /// Also append each alert to this file as a line of its own (stdout carries it
+    /// inside its record's `crowsnest` member either way).
     #[arg(long, value_name = "FILE")]
     pub(crate) alerts: Option<PathBuf>,
 

@@ -9,11 +9,11 @@
 //!   recognize, and a blank line, go out unchanged; a line that is not a JSON object
 //!   but has findings (an auditd text record, malformed JSON) goes out as
 //!   `{"message":"<the line>","crowsnest":{...}}`.
-//! - **Alerts** are also written as lines of their own, in `--format` (OCSF by
-//!   default): on stdout right after the line of the record that completed them, or to
-//!   `--alerts FILE` so that stdout keeps exactly one line per input line. Alerts
-//!   raised at the end of the input (an event the input never completed) have no line
-//!   of their own and only appear there.
+//! - **Alerts** go out once on stdout: inside the `crowsnest` member of the record that
+//!   completed them. With `--alerts FILE` they are also written to FILE as lines of
+//!   their own, in `--format` (OCSF by default). Alerts raised at the end of the input
+//!   (an event the input never completed) have no record to go into: they are written
+//!   as lines of their own, to FILE or else on stdout after the last line.
 //! - **Batches.** Records go to the engine `--batch` at a time (default 256), or
 //!   sooner, `--flush-ms` (default 50) after the first record of a batch arrived, so a
 //!   quiet stream is not held back. Every batch runs in the sandbox: a record that
@@ -234,8 +234,11 @@ impl Filter {
             inline::enrich(&text, &findings, &mut self.line);
             self.line.push(b'\n');
             self.out.write_all(&self.line)?;
-            for alert in &alerts[index] {
-                self.write_alert(alert, entry.line)?;
+            // On stdout the record carries its alerts already.
+            if let Some(file) = &mut self.alerts_file {
+                for alert in &alerts[index] {
+                    self.writer.alert(file, alert, INPUT, entry.line)?;
+                }
             }
             index += 1;
         }

@@ -7,7 +7,7 @@
 //! - `ocsf` / `ecs`: the alert's `document`, exactly as the engine rendered it, one per
 //!   line, written as each batch finishes so a pipe sees alerts as they are found.
 //! - `jsonl`: the whole crowsnest alert record (every typed field of [`Alert`] plus the
-//!   rendered `document` as a string), with the `file` and `line` of the record that
+//!   rendered `document`, as the JSON object it is), with the `file` and `line` of the record that
 //!   completed the finding, one per line. `record_index` is that record's index in the
 //!   batch it was sent in, which depends on `--batch`; `file` and `line` do not.
 
@@ -50,6 +50,17 @@ struct JsonlAlert<'a> {
     alert: &'a Alert,
 }
 
+/// The `jsonl` line of `alert`: its `document` is the object the engine rendered, not
+/// that object's text in a string. (A document that is not JSON, which the engine
+/// never renders, stays a string rather than being dropped.)
+fn jsonl_value(alert: &Alert, file: &str, line: u32) -> serde_json::Result<serde_json::Value> {
+    let mut value = serde_json::to_value(JsonlAlert { file, line, alert })?;
+    if let Ok(document) = serde_json::from_str::<serde_json::Value>(&alert.document) {
+        value["document"] = document;
+    }
+    Ok(value)
+}
+
 impl AlertWriter {
     pub(crate) fn new(format: Format) -> Self {
         match format {
@@ -81,7 +92,7 @@ impl AlertWriter {
                 }
             }
             AlertWriter::Jsonl => {
-                serde_json::to_writer(&mut *out, &JsonlAlert { file, line, alert })?;
+                serde_json::to_writer(&mut *out, &jsonl_value(alert, file, line)?)?;
                 writeln!(out)
             }
         }
@@ -205,7 +216,10 @@ mod tests {
         assert_eq!(v["line"], 9);
         assert_eq!(v["rule_id"], "r-1");
         assert_eq!(v["source"], "docker_event");
-        assert_eq!(v["document"], "{\"class_uid\":2004}");
+        assert_eq!(
+            v["document"]["class_uid"], 2004,
+            "the document is an object"
+        );
     }
 
     #[test]
