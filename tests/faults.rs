@@ -26,12 +26,13 @@ struct Account {
     records_reported: u64,
     /// Code of the fault or decode diagnostic of each reported record, with its line.
     reported: Vec<(u64, String)>,
-    /// (line, rule id) of every alert line.
+    /// (line, rule id) of every alert: in its record's `crowsnest.alerts`, or on a
+    /// line of its own when no record holds it.
     alerts: Vec<(u64, String)>,
 }
 
-/// Count `stdout` of `crowsnest filter --format jsonl` (alerts on stdout after their
-/// record), whose input had `records_in` records and no blank lines.
+/// Count `stdout` of `crowsnest filter --format jsonl` (each alert in its record),
+/// whose input had `records_in` records and no blank lines.
 fn account(run: &Run, records_in: usize) -> Account {
     let mut account = Account::default();
     let mut record_line = 0u64;
@@ -46,6 +47,10 @@ fn account(run: &Run, records_in: usize) -> Account {
             continue;
         };
         record_line += 1;
+        for alert in member["alerts"].as_array().into_iter().flatten() {
+            let rule = alert["finding_info"]["analytic"]["uid"].as_str().unwrap();
+            account.alerts.push((record_line, rule.to_string()));
+        }
         if member.get("source").is_some() {
             account.records_out += 1;
             continue;
