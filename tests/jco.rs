@@ -35,7 +35,12 @@ fn alerts(values: &[Value]) -> Vec<(String, u64, String, String)> {
                 a["file"].as_str().unwrap().to_string(),
                 a["line"].as_u64().unwrap(),
                 a["rule_id"].as_str().unwrap().to_string(),
-                a["document"].to_string(),
+                // The harness writes the document as an object; the Node host as
+                // the component returned it, its text.
+                match &a["document"] {
+                    Value::String(text) => text.clone(),
+                    document => document.to_string(),
+                },
             )
         })
         .collect();
