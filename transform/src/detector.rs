@@ -53,6 +53,51 @@ pub struct Detector {
     tracer: Option<Tracer>,
     /// Whether the correlation state bound was reported since the pack was installed.
     correlation_bound_reported: bool,
+    /// Requests of which one record was evaluated and another may follow.
+    requests: Requests,
+}
+
+/// Requests whose records are candidates for evaluation until one of them is evaluated
+/// (`Decoded::evaluate_once`): which were evaluated already, bounded. A request leaves when
+/// its second record arrives; one whose second record never comes (a forbidden exec, a
+/// policy that omits a stage) leaves when `MAX_REQUESTS` newer ones push it out, and its
+/// late second record, if any, is then evaluated again: a duplicate, never a miss. The
+/// first eviction is reported.
+#[derive(Default)]
+struct Requests {
+    open: std::collections::HashSet<(Source, Box<str>)>,
+    /// Arrival order, for eviction; may hold keys that already left `open`.
+    order: std::collections::VecDeque<(Source, Box<str>)>,
+    evictions: u64,
+    eviction_reported: bool,
+}
+
+/// Requests remembered at most (a Kubernetes `auditID` is 36 bytes).
+const MAX_REQUESTS: usize = 65_536;
+
+impl Requests {
+    /// Whether this record of request `id` is the first to be seen; the second one closes it.
+    fn first(&mut self, source: Source, id: &str) -> bool {
+        let key = (source, Box::<str>::from(id));
+        if self.open.remove(&key) {
+            return false;
+        }
+        if self.open.len() >= MAX_REQUESTS {
+            while let Some(old) = self.order.pop_front() {
+                if self.open.remove(&old) {
+                    self.evictions += 1;
+                    break;
+                }
+            }
+        }
+        if self.order.len() >= 2 * MAX_REQUESTS {
+            let open = &self.open;
+            self.order.retain(|k| open.contains(k));
+        }
+        self.open.insert(key.clone());
+        self.order.push_back(key);
+        true
+    }
 }
 
 #[derive(Default)]
@@ -108,6 +153,7 @@ impl Detector {
             stats: Counters::default(),
             tracer: None,
             correlation_bound_reported: false,
+            requests: Requests::default(),
         }
     }
 
@@ -336,10 +382,36 @@ impl Detector {
     ) -> (Source, Option<String>) {
         let Decoded {
             mut event,
-            evaluate,
-            settles,
+            mut evaluate,
+            mut settles,
+            evaluate_once,
             ..
         } = decoded;
+        // One record per request: a later record of a request already evaluated is
+        // neither evaluated nor learned from again.
+        if evaluate_once && let Some(id) = event.request_id.as_deref() {
+            let evictions = self.requests.evictions;
+            if !self.requests.first(event.source, id) {
+                evaluate = false;
+                settles = false;
+            }
+            if self.requests.evictions > evictions && !self.requests.eviction_reported {
+                self.requests.eviction_reported = true;
+                self.stats.diagnostics += 1;
+                out.diagnostics.push(Diagnostic {
+                    severity: Severity::Warning,
+                    code: "requests.bound".into(),
+                    message: format!(
+                        "{MAX_REQUESTS} long-running requests (execs, attaches, watches) are \
+                         waiting for their second audit stage: the oldest was forgotten, and \
+                         its second stage, if it comes, will be evaluated again"
+                    ),
+                    file: origin.file.clone(),
+                    line: at.line,
+                    column: 1,
+                });
+            }
+        }
         match event.time_ns {
             Some(t) => self.watermark_ns = self.watermark_ns.max(t),
             None => event.time_ns = (self.watermark_ns > 0).then_some(self.watermark_ns),
@@ -527,7 +599,7 @@ pub fn explain(
 
 /// Whether the request an event reports succeeded, as far as its source says.
 fn succeeded(event: &Event<'_>) -> bool {
-    event.response_code.is_none_or(|c| c < 400) && event.error.is_none()
+    event.succeeded() != Some(false)
 }
 
 /// The string field `name` of the first chain step that has one.
@@ -644,6 +716,33 @@ fn summary(e: &Event<'_>, matched: &[usize]) -> String {
     };
     text.push_str(&by);
     text.trim().to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_request_is_first_once_and_leaves_with_its_second_record() {
+        let mut r = Requests::default();
+        assert!(r.first(Source::K8sAudit, "a"));
+        assert!(r.first(Source::AksAudit, "a"), "ids are per source");
+        assert!(!r.first(Source::K8sAudit, "a"));
+        assert!(r.open.len() == 1 && r.evictions == 0);
+    }
+
+    #[test]
+    fn the_oldest_open_request_is_evicted_and_counted() {
+        let mut r = Requests::default();
+        for i in 0..=MAX_REQUESTS {
+            assert!(r.first(Source::K8sAudit, &i.to_string()));
+        }
+        assert_eq!(r.evictions, 1);
+        assert_eq!(r.open.len(), MAX_REQUESTS);
+        // The evicted request's second record is taken for a first: evaluated again.
+        assert!(r.first(Source::K8sAudit, "0"));
+        assert!(!r.first(Source::K8sAudit, "1000"));
+    }
 }
 
 /// Test builds only: a record can ask the engine to trap or hang, so hosts can prove

@@ -120,3 +120,142 @@ fn a_denied_create_leaves_the_table_and_the_sightings_untouched() {
         again.alerts
     );
 }
+
+/// The built-in pack alone.
+fn built_in() -> Detector {
+    let mut d = Detector::new();
+    d.configure(&default_pack())
+        .expect("the built-in pack compiles");
+    d
+}
+
+fn titles(alerts: &[Alert]) -> Vec<(&str, &str)> {
+    alerts
+        .iter()
+        .map(|a| (a.rule_title.as_str(), a.level.as_str()))
+        .collect()
+}
+
+fn origin() -> BatchOrigin {
+    BatchOrigin {
+        file: "audit.log".into(),
+        first_line: 1,
+        lines: Vec::new(),
+    }
+}
+
+#[test]
+fn a_denied_privileged_create_is_an_attempt_and_claims_no_launch() {
+    let mut d = built_in();
+    let result = d.process(pod_create("a-denied", 403).as_bytes(), &origin());
+    assert_eq!(
+        titles(&result.alerts),
+        [("Denied attempt to launch a privileged container", "medium")],
+        "a denied create raises the attempt alone: {:?}",
+        result.alerts
+    );
+    assert_eq!(
+        result.alerts[0].image.as_deref(),
+        Some("203.0.113.50:5000/tools/miner:1")
+    );
+    assert_eq!(d.stats().containers_tracked, 0, "nothing was launched");
+
+    // The same create, allowed: the launch, at its own severity.
+    let result = d.process(pod_create("b-created", 201).as_bytes(), &origin());
+    let titles = titles(&result.alerts);
+    assert!(
+        titles.contains(&("Privileged container launched", "high")),
+        "{titles:?}"
+    );
+    assert!(
+        !titles.iter().any(|(t, _)| t.starts_with("Denied attempt")),
+        "{titles:?}"
+    );
+}
+
+/// One `kubectl exec` into `namespace`, as the audit stages `stages` (in that order),
+/// each with `code` where the stage carries a status.
+fn exec(audit_id: &str, namespace: &str, code: u16, stages: &[&str]) -> String {
+    let uri = format!(
+        "/api/v1/namespaces/{namespace}/pods/web-0/exec?command=sh&container=web&stdin=true&tty=true"
+    );
+    let mut lines = String::new();
+    for stage in stages {
+        let mut event = json!({
+            "kind": "Event", "apiVersion": "audit.k8s.io/v1", "level": "Metadata",
+            "auditID": audit_id, "stage": stage, "requestURI": uri, "verb": "create",
+            "user": {"username": "mallory"}, "sourceIPs": ["203.0.113.77"],
+            "objectRef": {"resource": "pods", "namespace": namespace, "name": "web-0",
+                          "apiVersion": "v1", "subresource": "exec"},
+            "requestReceivedTimestamp": "2024-05-14T09:45:10.000000Z",
+            "stageTimestamp": match *stage {
+                "RequestReceived" => "2024-05-14T09:45:10.000000Z",
+                "ResponseStarted" => "2024-05-14T09:45:10.020000Z",
+                _ => "2024-05-14T09:52:41.000000Z",
+            }
+        });
+        if *stage != "RequestReceived" {
+            event["responseStatus"] = if code >= 400 {
+                json!({"metadata": {}, "status": "Failure", "reason": "Forbidden", "code": code})
+            } else {
+                json!({"metadata": {}, "code": code})
+            };
+        }
+        lines.push_str(&event.to_string());
+        lines.push('\n');
+    }
+    lines
+}
+
+const EXEC_RAN: (&str, &str) = ("Command executed in a running container", "medium");
+
+#[test]
+fn an_exec_is_evaluated_once_whatever_stages_reach_the_log() {
+    let cases: &[(&str, &[&str])] = &[
+        (
+            "every stage",
+            &["RequestReceived", "ResponseStarted", "ResponseComplete"],
+        ),
+        (
+            "ResponseStarted omitted by the policy",
+            &["RequestReceived", "ResponseComplete"],
+        ),
+        ("ResponseComplete alone", &["ResponseComplete"]),
+        (
+            "newest first",
+            &["ResponseComplete", "ResponseStarted", "RequestReceived"],
+        ),
+    ];
+    for (name, stages) in cases {
+        let mut d = built_in();
+        let result = d.process(exec("e-1", "shop", 101, stages).as_bytes(), &origin());
+        assert_eq!(titles(&result.alerts), [EXEC_RAN], "{name}");
+    }
+    // Two execs: each once, in one stream.
+    let mut d = built_in();
+    let both = exec("e-1", "shop", 101, &["ResponseStarted", "ResponseComplete"])
+        + &exec("e-2", "shop", 101, &["ResponseComplete"]);
+    let result = d.process(both.as_bytes(), &origin());
+    assert_eq!(titles(&result.alerts), [EXEC_RAN, EXEC_RAN]);
+}
+
+#[test]
+fn a_forbidden_exec_is_an_attempt_only_in_a_sensitive_namespace() {
+    let mut d = built_in();
+    let stages = ["RequestReceived", "ResponseComplete"];
+    let result = d.process(exec("f-1", "payments", 403, &stages).as_bytes(), &origin());
+    assert_eq!(
+        titles(&result.alerts),
+        [(
+            "Denied exec into a container in a sensitive namespace",
+            "low"
+        )],
+        "{:?}",
+        result.alerts
+    );
+    assert_eq!(result.alerts[0].namespace.as_deref(), Some("payments"));
+    assert_eq!(result.alerts[0].principal.as_deref(), Some("mallory"));
+
+    let result = d.process(exec("f-2", "shop", 403, &stages).as_bytes(), &origin());
+    assert!(result.alerts.is_empty(), "{:?}", result.alerts);
+}

@@ -196,6 +196,12 @@ pub struct Decoded<'a> {
     /// or record that settles the request does. A source that reports only what
     /// happened settles with every record.
     pub settles: bool,
+    /// Whether this event is one of the records of a request of which rules must see
+    /// only the first that arrives, by source and `request_id`: a long-running Kubernetes
+    /// request (an exec) reaches the log at `ResponseStarted`, at `ResponseComplete`, or
+    /// both, depending on the audit policy and on whether it was allowed. The engine
+    /// remembers such requests (bounded) and evaluates each once.
+    pub evaluate_once: bool,
     /// The JSON text that raw-field rules read for this event, when it is not the whole
     /// record: one element of a CloudTrail `Records` array, the audit event inside an
     /// AKS wrapper's `properties.log` string.
@@ -208,6 +214,7 @@ impl<'a> Decoded<'a> {
             event,
             evaluate: true,
             settles: true,
+            evaluate_once: false,
             raw: None,
         }
     }
@@ -218,6 +225,7 @@ impl<'a> Decoded<'a> {
             event: self.event.into_owned(),
             evaluate: self.evaluate,
             settles: self.settles,
+            evaluate_once: self.evaluate_once,
             raw: self.raw.map(|r| Cow::Owned(r.into_owned())),
         }
     }

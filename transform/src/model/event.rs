@@ -203,6 +203,47 @@ impl<'a> Event<'a> {
             network: None,
         }
     }
+
+    /// Whether the request or operation this event reports succeeded, when the source
+    /// says: `false` when it reported an error or a status of 400 or more, `true` when it
+    /// reported a status below 400 and no error, `None` when it reports no outcome (a
+    /// Docker event, a Kubernetes `RequestReceived` stage, a CloudTrail record without
+    /// `errorCode` says nothing about a status).
+    pub fn succeeded(&self) -> Option<bool> {
+        match (self.response_code, &self.error) {
+            (_, Some(_)) => Some(false),
+            (Some(code), None) => Some(code < 400),
+            (None, None) => None,
+        }
+    }
+
+    /// Whether the request was refused for want of authentication or authorization
+    /// (status 401 or 403, or an error that says so: `Forbidden`, `AccessDenied`,
+    /// `UnauthorizedOperation`, `AuthorizationFailed`, `PERMISSION_DENIED`, an authorization
+    /// plugin's denial, `EACCES`/`EPERM`), as opposed to failing otherwise. `None` when the
+    /// source reports no outcome.
+    pub fn denied(&self) -> Option<bool> {
+        if self.succeeded()? {
+            return Some(false);
+        }
+        let code = matches!(self.response_code, Some(401 | 403));
+        Some(code || self.error.as_deref().is_some_and(says_denied))
+    }
+}
+
+/// Whether an error's name or message says the request was refused to its principal.
+fn says_denied(error: &str) -> bool {
+    const WORDS: &[&str] = &[
+        "denied",
+        "forbidden",
+        "unauthorized",
+        "unauthenticated",
+        "authorizationfailed",
+        "eacces",
+        "eperm",
+    ];
+    let error = error.to_ascii_lowercase();
+    WORDS.iter().any(|w| error.contains(w))
 }
 
 impl SecurityContext<'_> {

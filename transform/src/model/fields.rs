@@ -200,6 +200,18 @@ pub static FIELDS: &[Field] = &[
         int(e.response_code)
     }),
     event(
+        "request.succeeded",
+        Type::Bool,
+        "whether the request succeeded, when the source reports an outcome: `false` for an error or a status of 400 or more (denied included); absent when the source does not say (a Docker event, a Kubernetes `RequestReceived` stage). Rules that claim something happened exclude `request.succeeded: false`",
+        |e| e.succeeded().map(Value::Bool),
+    ),
+    event(
+        "request.denied",
+        Type::Bool,
+        "the request was refused to its principal: status 401 or 403, or an error that says so (`Forbidden`, `AccessDenied`, `UnauthorizedOperation`, `AuthorizationFailed`, `PERMISSION_DENIED`, an authorization plugin's denial); `false` when it succeeded or failed otherwise; absent when the source does not say",
+        |e| e.denied().map(Value::Bool),
+    ),
+    event(
         "error",
         Type::String,
         "the error the source reported (CloudTrail `errorCode`, a failed Azure `resultType`)",

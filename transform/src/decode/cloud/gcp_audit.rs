@@ -320,6 +320,7 @@ fn decode(text: &str) -> Result<Decoded<'_>, DecodeError> {
         event,
         evaluate,
         settles: evaluate,
+        evaluate_once: false,
         raw: None,
     })
 }

@@ -191,6 +191,7 @@ pub(crate) fn decode(text: &str) -> Result<Decoded<'_>, DecodeError> {
         // Plugins often log requests alone: a request is learned from, unless its
         // response says it failed.
         settles: true,
+        evaluate_once: false,
         raw: None,
     })
 }

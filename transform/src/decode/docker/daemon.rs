@@ -212,6 +212,7 @@ fn decode<'a>(
             event,
             evaluate: false,
             settles: false,
+            evaluate_once: false,
             raw: None,
         }
     };
@@ -284,6 +285,7 @@ fn calling<'a>(call: &str, state: &mut Calls, ctx: &Context<'_>) -> Decoded<'a> 
             event,
             evaluate: false,
             settles: false,
+            evaluate_once: false,
             raw: None,
         };
     }
@@ -358,6 +360,7 @@ fn form_data<'a>(
         event: event.into_owned(),
         evaluate,
         settles: evaluate,
+        evaluate_once: false,
         raw: Some(Cow::Owned(body.to_string())),
     })
 }
@@ -376,6 +379,7 @@ fn handler_error<'a>(call: &str, error: &str) -> Decoded<'a> {
         event: event.into_owned(),
         evaluate: false,
         settles: false,
+        evaluate_once: false,
         raw: None,
     }
 }

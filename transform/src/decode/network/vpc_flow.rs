@@ -355,6 +355,7 @@ fn decode<'a>(
             event,
             evaluate: false,
             settles: false,
+            evaluate_once: false,
             raw: None,
         }]);
     }
@@ -493,6 +494,7 @@ fn record<'a>(layout: &[Field], tokens: &[&'a str]) -> Decoded<'a> {
         event,
         evaluate: flow,
         settles: flow,
+        evaluate_once: false,
         raw: None,
     }
 }

@@ -93,7 +93,7 @@ pub(crate) fn decode(text: &str) -> Result<Decoded<'_>, DecodeError> {
         .as_ref()
         .is_some_and(|u| watch_requested(&u.0));
     let action = action(&verb, &target, watch_query);
-    let evaluate = evaluate(raw.stage.as_ref().map(|s| &*s.0), &target, action);
+    let (evaluate, evaluate_once) = evaluate(raw.stage.as_ref().map(|s| &*s.0), &target, action);
 
     // Bodies: containers for the resources that hold a pod spec, identity for the rest.
     let bodies = Bodies {
@@ -152,11 +152,14 @@ pub(crate) fn decode(text: &str) -> Result<Decoded<'_>, DecodeError> {
         event,
         evaluate,
         settles: evaluate,
+        evaluate_once,
         raw: None,
     })
 }
 
-/// Whether rules should see this stage of the request: exactly one stage per request.
+/// Whether rules should see this stage of the request, and whether only if no other
+/// stage of the same request was seen first: exactly one stage per request, whatever
+/// stages the audit policy writes.
 ///
 /// - `RequestReceived` never: it is written before authorization and always followed by
 ///   the stage that completes the request.
@@ -164,23 +167,26 @@ pub(crate) fn decode(text: &str) -> Result<Decoded<'_>, DecodeError> {
 ///   handler panics.
 /// - Long-running requests (`exec`, `attach`, `portforward`, and watches): the API
 ///   server writes `ResponseStarted` when the response headers go out (code 101 for an
-///   upgraded exec, or the error code), and `ResponseComplete` only when the session
-///   ends, possibly hours later. `ResponseStarted` is the one evaluated, so an exec
-///   alerts when it starts; its `ResponseComplete` is not, so it does not alert twice.
-///   An audit policy that omits `ResponseStarted` (`omitStages`) therefore hides these
-///   requests from rules.
+///   upgraded exec) and `ResponseComplete` when the session ends, possibly hours later.
+///   A request refused before its handler ran (a forbidden exec) gets no
+///   `ResponseStarted`, and an audit policy may omit that stage (`omitStages`). So both
+///   stages are candidates and the engine evaluates whichever of them comes first for
+///   the `auditID` (`evaluate_once`): an allowed exec alerts when it starts, once; a
+///   forbidden one, or one whose `ResponseStarted` the policy omitted, at
+///   `ResponseComplete`.
 /// - No `stage` (some exporters drop it) or one this code does not know: evaluated, as
 ///   there is no way to tell the stages of such a request apart; a duplicate alert is
 ///   better than none.
-fn evaluate(stage: Option<&str>, target: &Target<'_>, action: Action) -> bool {
+fn evaluate(stage: Option<&str>, target: &Target<'_>, action: Action) -> (bool, bool) {
     // `ResourceWatch` covers the `watch` verb and `list?watch=true`.
     let long_running = matches!(target.subresource, Some(EXEC | ATTACH | "portforward"))
         || action == Action::ResourceWatch;
     match stage {
-        Some("RequestReceived") => false,
-        Some("ResponseStarted") => long_running,
-        Some("ResponseComplete" | "Panic") => !long_running,
-        Some(_) | None => true,
+        Some("RequestReceived") => (false, false),
+        Some("ResponseStarted" | "ResponseComplete" | "Panic") if long_running => (true, true),
+        Some("ResponseStarted") => (false, false),
+        Some("ResponseComplete" | "Panic") => (true, false),
+        Some(_) | None => (true, false),
     }
 }
 

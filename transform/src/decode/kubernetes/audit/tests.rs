@@ -384,11 +384,11 @@ fn risky_samples() {
         "203.0.113.50:5000"
     );
 
-    // 6. and 7. One exec, two stages, one evaluated.
+    // 6. and 7. One exec, two stages: the engine evaluates whichever comes first.
     let (started, complete) = (&decoded[5], &decoded[6]);
     assert_eq!(started.event.request_id, complete.event.request_id);
-    assert!(started.evaluate);
-    assert!(!complete.evaluate);
+    assert_eq!(evaluation(started), FIRST);
+    assert_eq!(evaluation(complete), FIRST);
     let event = &started.event;
     assert_eq!(event.action, Action::ContainerExec);
     assert_eq!(event.raw_action, "get");
@@ -499,22 +499,48 @@ fn stage_decides_evaluation() {
         let text = event_with(&format!(
             r#"{stage}"verb":"{verb}","objectRef":{{"resource":"pods","namespace":"a","name":"p"{sub}}}"#
         ));
-        decode_ok(&text).evaluate
+        evaluation(&decode_ok(&text))
     };
-    assert!(!with_stage("RequestReceived", "create", ""));
-    assert!(with_stage("ResponseComplete", "create", ""));
-    assert!(with_stage("Panic", "create", ""));
-    assert!(!with_stage("ResponseStarted", "create", ""));
-    assert!(with_stage("", "create", ""), "a missing stage is evaluated");
-    assert!(with_stage("ResponseStarted", "create", "exec"));
-    assert!(!with_stage("ResponseComplete", "create", "exec"));
-    assert!(!with_stage("RequestReceived", "get", "exec"));
-    assert!(with_stage("ResponseStarted", "create", "attach"));
-    assert!(with_stage("ResponseStarted", "create", "portforward"));
-    assert!(!with_stage("ResponseComplete", "create", "portforward"));
-    assert!(with_stage("ResponseStarted", "watch", ""));
-    assert!(!with_stage("ResponseComplete", "watch", ""));
-    assert!(with_stage("ResponseComplete", "get", "log"));
+    assert_eq!(with_stage("RequestReceived", "create", ""), NEVER);
+    assert_eq!(with_stage("ResponseComplete", "create", ""), ALWAYS);
+    assert_eq!(with_stage("Panic", "create", ""), ALWAYS);
+    assert_eq!(with_stage("ResponseStarted", "create", ""), NEVER);
+    assert_eq!(
+        with_stage("", "create", ""),
+        ALWAYS,
+        "a missing stage is evaluated"
+    );
+    // Long-running requests: whichever of their two last stages comes first, since a
+    // forbidden exec or an audit policy's `omitStages` leaves only `ResponseComplete`.
+    assert_eq!(with_stage("ResponseStarted", "create", "exec"), FIRST);
+    assert_eq!(with_stage("ResponseComplete", "create", "exec"), FIRST);
+    assert_eq!(with_stage("Panic", "create", "exec"), FIRST);
+    assert_eq!(with_stage("RequestReceived", "get", "exec"), NEVER);
+    assert_eq!(with_stage("ResponseStarted", "create", "attach"), FIRST);
+    assert_eq!(
+        with_stage("ResponseStarted", "create", "portforward"),
+        FIRST
+    );
+    assert_eq!(
+        with_stage("ResponseComplete", "create", "portforward"),
+        FIRST
+    );
+    assert_eq!(with_stage("ResponseStarted", "watch", ""), FIRST);
+    assert_eq!(with_stage("ResponseComplete", "watch", ""), FIRST);
+    assert_eq!(with_stage("ResponseComplete", "get", "log"), ALWAYS);
+}
+
+const NEVER: &str = "never";
+const ALWAYS: &str = "always";
+const FIRST: &str = "first of its request";
+
+/// How the engine treats a decoded stage.
+fn evaluation(decoded: &Decoded<'_>) -> &'static str {
+    match (decoded.evaluate, decoded.evaluate_once) {
+        (false, _) => NEVER,
+        (true, false) => ALWAYS,
+        (true, true) => FIRST,
+    }
 }
 
 #[test]
@@ -911,15 +937,15 @@ fn list_and_watch() {
             r#""stage":"{stage}","requestURI":"{uri}","verb":"{verb}","objectRef":{{"resource":"secrets","apiVersion":"v1"}}"#
         ));
         let decoded = decode_ok(&text);
-        (decoded.event.action, decoded.evaluate)
+        (decoded.event.action, evaluation(&decoded))
     };
     assert_eq!(
         with("list", "/api/v1/secrets?limit=500", "ResponseComplete"),
-        (Action::ResourceList, true)
+        (Action::ResourceList, ALWAYS)
     );
     assert_eq!(
         with("list", "/api/v1/secrets?watch=false", "ResponseComplete"),
-        (Action::ResourceList, true)
+        (Action::ResourceList, ALWAYS)
     );
     assert_eq!(
         with(
@@ -927,19 +953,19 @@ fn list_and_watch() {
             "/api/v1/secrets?resourceVersion=1\\u0026watch=true",
             "ResponseStarted"
         ),
-        (Action::ResourceWatch, true)
+        (Action::ResourceWatch, FIRST)
     );
     assert_eq!(
         with("list", "/api/v1/secrets?watch=1", "ResponseComplete"),
-        (Action::ResourceWatch, false)
+        (Action::ResourceWatch, FIRST)
     );
     assert_eq!(
         with("watch", "/api/v1/secrets?watch=true", "ResponseStarted"),
-        (Action::ResourceWatch, true)
+        (Action::ResourceWatch, FIRST)
     );
     assert_eq!(
         with("watch", "/api/v1/secrets?watch=true", "ResponseComplete"),
-        (Action::ResourceWatch, false)
+        (Action::ResourceWatch, FIRST)
     );
 }
 
