@@ -135,3 +135,37 @@ fn replay_runs_the_given_pack_instead_of_the_built_in_one() {
         );
     }
 }
+
+#[test]
+fn strict_turns_warnings_into_errors() {
+    let tmp = TempDir::new("pack-strict");
+    // `filter_ci` is defined but the condition forgot it: a warning, an error under --strict.
+    tmp.write(
+        "rules/exec.yml",
+        EXEC_RULE.replace(
+            "  condition: selection",
+            "  filter_ci:\n    principal.name: 'system:serviceaccount:ci:*'\n  condition: selection",
+        ),
+    );
+    let relaxed = run(&["rules", "check", arg(tmp.path())]);
+    relaxed.expect_code(0);
+    assert!(
+        relaxed.stderr.contains("warning[rule.selection-unused]"),
+        "{}",
+        relaxed.stderr
+    );
+    let strict = run(&["rules", "check", "--strict", arg(tmp.path())]);
+    strict.expect_code(1);
+    assert!(
+        strict
+            .stderr
+            .contains("exec.yml:9:3: warning[rule.selection-unused]"),
+        "{}",
+        strict.stderr
+    );
+    assert!(
+        strict.stderr.contains("errors under --strict"),
+        "{}",
+        strict.stderr
+    );
+}

@@ -208,6 +208,9 @@ pub(crate) enum RulesCommand {
         /// The pack's root directory.
         #[arg(value_name = "DIR")]
         dir: PathBuf,
+        /// Treat warnings as errors: exit 1 when there is any.
+        #[arg(long)]
+        strict: bool,
     },
     /// Run the rule tests of a pack (tests/*.yml) and print which pass.
     ///

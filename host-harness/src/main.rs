@@ -34,7 +34,7 @@ fn run(cli: Cli) -> ExitCode {
         #[cfg(unix)]
         Command::Filter(args) => filter::run(&cli.global, args),
         Command::Bench(args) => bench::run(&cli.global, args),
-        Command::Rules(RulesCommand::Check { dir }) => rules::check::run(dir),
+        Command::Rules(RulesCommand::Check { dir, strict }) => rules::check::run(dir, *strict),
         Command::Rules(RulesCommand::Test { dir }) => rules::test::run(&cli.global, dir),
         Command::Rules(RulesCommand::Doc { dir, scenarios }) => {
             rules::doc::run(dir.as_deref(), scenarios.as_deref())

@@ -30,6 +30,7 @@ mod normalize;
 mod pack;
 mod rules;
 mod shims;
+mod suggest;
 pub mod time;
 
 pub use detector::{Detector, explain};

@@ -11,6 +11,8 @@
 
 use std::fmt;
 
+use crate::suggest::distance;
+
 /// The generated table. Its header carries MITRE's copyright designation and license,
 /// which every copy must reproduce, so it is embedded whole.
 static TABLE: &str = include_str!("../../data/attack/enterprise.tsv");
@@ -470,31 +472,6 @@ fn spelled_like(shortname: &str, tag: &str) -> String {
     } else {
         shortname.to_string()
     }
-}
-
-/// Edit distance counting a swap of neighbours as one edit (optimal string alignment).
-fn distance(a: &str, b: &str) -> usize {
-    let (a, b) = (a.as_bytes(), b.as_bytes());
-    let mut rows = vec![vec![0; b.len() + 1]; a.len() + 1];
-    for (i, row) in rows.iter_mut().enumerate() {
-        row[0] = i;
-    }
-    for (j, cell) in rows[0].iter_mut().enumerate() {
-        *cell = j;
-    }
-    for i in 1..=a.len() {
-        for j in 1..=b.len() {
-            let cost = usize::from(a[i - 1] != b[j - 1]);
-            let mut d = (rows[i - 1][j] + 1)
-                .min(rows[i][j - 1] + 1)
-                .min(rows[i - 1][j - 1] + cost);
-            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
-                d = d.min(rows[i - 2][j - 2] + 1);
-            }
-            rows[i][j] = d;
-        }
-    }
-    rows[a.len()][b.len()]
 }
 
 #[cfg(test)]

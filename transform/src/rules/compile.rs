@@ -7,12 +7,14 @@ use rsigma_eval::pipeline::{Pipeline, Transformation, TransformationItem};
 use rsigma_eval::{CorrelationConfig, CorrelationEngine, RuleFieldSet};
 use rsigma_parser::{SigmaCollection, parse_sigma_yaml};
 
+use super::lint::{Lint, field_typo};
 use super::{RuleSet, coverage};
 use crate::api::{Diagnostic, PackFile, PackInfo, Severity};
 use crate::pack::checks::{cost_errors, unknown_placeholders};
 use crate::pack::documents::{Document, documents, error, find, locate};
 use crate::pack::policy::Policy;
 use crate::pack::{content_hash, is_rule_file, load_policy};
+use crate::suggest::did_you_mean;
 
 /// Compile `files` as a pack without running it: what `configure` would say.
 pub fn check_pack(files: &[PackFile]) -> Result<PackInfo, Vec<Diagnostic>> {
@@ -44,12 +46,15 @@ fn policy_pipeline(policy: &Policy) -> Pipeline {
     }
 }
 
-/// A warning for every field a document's rules read that no source they see provides:
-/// such a selection can never match.
+/// Every field a document's rules read that no source they see provides: such a
+/// selection can never match. An error when the field is a near miss of a registry name
+/// (`workload.namepsace`), a warning otherwise (a raw field of a source the rule does not
+/// reach, such as SigmaHQ's bare `apiGroup`).
 fn field_warnings(
     path: &str,
     doc: &Document<'_>,
     collection: &SigmaCollection,
+    errors: &mut Vec<Diagnostic>,
     warnings: &mut Vec<Diagnostic>,
 ) {
     let mut sources: Vec<_> = collection
@@ -72,6 +77,18 @@ fn field_warnings(
             .or_else(|| find(doc, &format!("{field}|")))
             .or_else(|| find(doc, field))
             .unwrap_or((doc.first_line, 1));
+        if let Some(meant) = field_typo(field) {
+            errors.push(error(
+                path,
+                (line, column),
+                "rule.field-unknown",
+                format!(
+                    "field `{field}` is not a field any source provides; did you mean `{meant}`? ('{}' cannot match on it)",
+                    rules.join("', '")
+                ),
+            ));
+            continue;
+        }
         warnings.push(Diagnostic {
             severity: Severity::Warning,
             code: "rule.field-unprovided".into(),
@@ -89,6 +106,38 @@ fn field_warnings(
             column,
         });
     }
+}
+
+/// rsigma says `invalid level: 'hihg'` for a value outside Sigma's closed lists of levels
+/// and statuses: add the value probably meant.
+fn closed_value_hint(message: &str) -> String {
+    const CLOSED: [(&str, &[&str]); 2] = [
+        (
+            "invalid level: '",
+            &["informational", "low", "medium", "high", "critical"],
+        ),
+        (
+            "invalid status: '",
+            &[
+                "stable",
+                "test",
+                "experimental",
+                "deprecated",
+                "unsupported",
+            ],
+        ),
+    ];
+    CLOSED
+        .iter()
+        .find_map(|(prefix, values)| {
+            let value = message.strip_prefix(prefix)?.strip_suffix('\'')?;
+            Some(format!(
+                "{} (one of: {})",
+                did_you_mean(value, values.iter().copied()),
+                values.join(", ")
+            ))
+        })
+        .unwrap_or_default()
 }
 
 /// Parse and compile a whole pack. `Err` carries every error found, not just the first.
@@ -115,6 +164,7 @@ pub(crate) fn compile(files: &[PackFile]) -> Result<(RuleSet, PackInfo), Vec<Dia
     // Correlations reference rules by id or name, possibly in other files: add every
     // detection rule first, then every correlation.
     let mut pending = Vec::new();
+    let mut lint = Lint::default();
 
     for file in files.iter().filter(|f| is_rule_file(&f.path)) {
         for doc in documents(&file.text) {
@@ -147,14 +197,27 @@ pub(crate) fn compile(files: &[PackFile]) -> Result<(RuleSet, PackInfo), Vec<Dia
                     &file.path,
                     locate(&doc, message),
                     "rule.parse",
-                    message.clone(),
+                    format!("{message}{}", closed_value_hint(message)),
                 ));
             }
-            field_warnings(&file.path, &doc, &collection, &mut warnings);
+            field_warnings(
+                &file.path,
+                &doc,
+                &collection,
+                &mut diagnostics,
+                &mut warnings,
+            );
             for rule in &collection.rules {
                 cost_errors(&file.path, &doc, rule, &mut diagnostics);
+                let before = lint.errors.len();
+                lint.rule(&file.path, &doc, rule);
+                let undefined_reported = lint.errors[before..]
+                    .iter()
+                    .any(|d| d.code == "rule.condition-undefined");
                 match engine.add_rule(rule) {
                     Ok(()) => rules += 1,
+                    // Already said, with a suggestion.
+                    Err(rsigma_eval::EvalError::UnknownDetection(_)) if undefined_reported => {}
                     Err(e) => {
                         let message = format!("rule '{}': {e}", rule.title);
                         diagnostics.push(error(
@@ -176,6 +239,7 @@ pub(crate) fn compile(files: &[PackFile]) -> Result<(RuleSet, PackInfo), Vec<Dia
                 ));
             }
             for corr in collection.correlations {
+                lint.correlation(&file.path, &doc, &corr);
                 pending.push((
                     file.path.clone(),
                     doc.first_line,
@@ -203,6 +267,9 @@ pub(crate) fn compile(files: &[PackFile]) -> Result<(RuleSet, PackInfo), Vec<Dia
             }
         }
     }
+    lint.finish(files, &policy);
+    diagnostics.append(&mut lint.errors);
+    warnings.append(&mut lint.warnings);
     if rules == 0 && diagnostics.is_empty() {
         diagnostics.push(error(
             files.first().map_or("<pack>", |f| f.path.as_str()),

@@ -10,6 +10,7 @@ pub(crate) mod coverage;
 mod derived;
 mod event;
 pub mod explain;
+mod lint;
 mod raw_path;
 mod reference;
 

@@ -2,8 +2,8 @@
 //! component runs (natively, no sandbox needed for rules the user wrote) and report every
 //! problem as `DIR/relative/path.yml:line:column: error[code]: message`.
 //!
-//! Exit status: 0 when the pack compiles (warnings allowed), 1 when it has errors,
-//! 2 when the directory cannot be read.
+//! Exit status: 0 when the pack compiles (warnings allowed, unless `--strict`), 1 when it
+//! has errors (or, with `--strict`, warnings), 2 when the directory cannot be read.
 
 use std::io::{self, Write};
 use std::path::Path;
@@ -14,9 +14,20 @@ use crowsnest_transform::check_pack;
 
 use crate::io::pack_dir::{self, in_pack};
 
-pub(crate) fn run(dir: &Path) -> Result<ExitCode> {
+pub(crate) fn run(dir: &Path, strict: bool) -> Result<ExitCode> {
     let files = pack_dir::load(dir)?;
     match check_pack(&files) {
+        Ok(info) if strict && !info.warnings.is_empty() => {
+            let count = info.warnings.len();
+            for warning in info.warnings {
+                eprintln!("{}", in_pack(dir, warning));
+            }
+            eprintln!(
+                "crowsnest: {count} warning(s) in the rule pack {}, errors under --strict",
+                dir.display()
+            );
+            Ok(ExitCode::from(1))
+        }
         Ok(info) => {
             for warning in info.warnings {
                 eprintln!("{}", in_pack(dir, warning));
