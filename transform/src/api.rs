@@ -145,8 +145,10 @@ pub struct Stats {
     pub decoded: u64,
     pub diagnostics: u64,
     pub alerts: u64,
-    /// Alerts dropped by a policy exception.
+    /// Alerts dropped by a policy exception or an infrastructure entry.
     pub alerts_suppressed: u64,
+    /// Alerts quieted per infrastructure entry (policy `infrastructure`), by entry name.
+    pub alerts_quieted: Vec<(String, u64)>,
     pub per_source: Vec<(Source, u64)>,
     pub containers_tracked: u64,
     pub state_evictions: u64,

@@ -14,6 +14,7 @@ use crate::emit::{self, AlertInput};
 use crate::enrich::{ContainerTable, Limits, StateSnapshot};
 use crate::model::{Action, Derived, Event, Source};
 use crate::pack;
+use crate::pack::infrastructure::History;
 use crate::pack::policy::{Exception, Policy, glob};
 use crate::rules::explain::{ExplainError, Explanation, Tracer};
 use crate::rules::{self, RuleEvent, RuleSet};
@@ -106,8 +107,10 @@ struct Counters {
     decoded: u64,
     diagnostics: u64,
     alerts: u64,
-    /// Alerts a policy exception dropped.
+    /// Alerts a policy exception or an infrastructure entry dropped.
     suppressed: u64,
+    /// Alerts each infrastructure entry quieted, by entry name.
+    quieted: std::collections::BTreeMap<String, u64>,
     /// Correlation windows dropped because the state reached its bound.
     correlation_evictions: u64,
     per_source: [u64; Source::ALL.len()],
@@ -281,6 +284,12 @@ impl Detector {
             diagnostics: self.stats.diagnostics,
             alerts: self.stats.alerts,
             alerts_suppressed: self.stats.suppressed,
+            alerts_quieted: self
+                .stats
+                .quieted
+                .iter()
+                .map(|(name, n)| (name.clone(), *n))
+                .collect(),
             per_source: Source::ALL.into_iter().zip(self.stats.per_source).collect(),
             containers_tracked: self.containers.len() as u64,
             state_evictions: self.containers.evictions(),
@@ -457,10 +466,23 @@ impl Detector {
             .div_euclid(1_000_000_000);
         self.bound_correlations(time_secs, line, file, out);
         let results = self.rules.evaluate(&view, time_secs);
+        // Expected behaviour of catalogued infrastructure: quiet, but counted.
+        let history = History {
+            pod_created_by: derived.created_by.as_deref(),
+            template_by: derived.template_by.as_deref(),
+        };
+        let quieting = (!results.is_empty())
+            .then(|| policy.infrastructure().quieting(event, history))
+            .flatten();
         for result in &results {
             let hit = self.rules.hit(result);
             if excepted(&policy, &hit.rule_id, &view).is_some() {
                 self.stats.suppressed += 1;
+                continue;
+            }
+            if let Some(entry) = quieting {
+                self.stats.suppressed += 1;
+                *self.stats.quieted.entry(entry.name.clone()).or_default() += 1;
                 continue;
             }
             let mut matched = self.rules.matching_containers(&hit, &view);

@@ -162,6 +162,8 @@ impl BatchLoop {
         let stats = self.session.backend.stats()?;
         self.summary.state = Some((stats.containers_tracked, stats.state_evictions));
         self.summary.correlations = Some((stats.correlation_groups, stats.correlation_evictions));
+        self.summary.suppressed = stats.alerts_suppressed;
+        self.summary.quieted = stats.alerts_quieted;
         Ok(())
     }
 }

@@ -108,6 +108,7 @@ pub(crate) fn stats_from_wit(s: wit::EngineStats) -> api::Stats {
         diagnostics: s.diagnostics,
         alerts: s.alerts,
         alerts_suppressed: s.alerts_suppressed,
+        alerts_quieted: s.alerts_quieted,
         per_source: s
             .per_source
             .into_iter()

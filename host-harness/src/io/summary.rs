@@ -23,6 +23,10 @@ pub(crate) struct Summary {
     /// Alerts per (rule title, rule id).
     pub(crate) rules: BTreeMap<(String, String), u64>,
     pub(crate) alerts: u64,
+    /// Alerts the policy dropped (exceptions and infrastructure entries), and those the
+    /// infrastructure catalogue quieted, per entry.
+    pub(crate) suppressed: u64,
+    pub(crate) quieted: Vec<(String, u64)>,
     /// The first [`MAX_LISTED_DIAGNOSTICS`] record diagnostics.
     pub(crate) diagnostics: Vec<Diagnostic>,
     pub(crate) diagnostics_total: u64,
@@ -87,6 +91,20 @@ impl Summary {
         rules.sort_by(|a, b| b.1.cmp(a.1).then_with(|| a.0.cmp(b.0)));
         for ((title, id), count) in rules {
             writeln!(out, "  {count:>6}  {title} ({id})")?;
+        }
+        if self.suppressed > 0 {
+            let by_entries: u64 = self.quieted.iter().map(|(_, n)| n).sum();
+            writeln!(
+                out,
+                "quieted: {} (infrastructure entries {by_entries}, exceptions {})",
+                self.suppressed,
+                self.suppressed.saturating_sub(by_entries)
+            )?;
+            let mut entries: Vec<_> = self.quieted.iter().collect();
+            entries.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+            for (name, count) in entries {
+                writeln!(out, "  {count:>6}  {name}")?;
+            }
         }
         if self.diagnostics_total > 0 {
             writeln!(out, "diagnostics: {}", self.diagnostics_total)?;

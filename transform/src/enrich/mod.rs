@@ -43,7 +43,7 @@ impl ContainerTable {
         match event.source {
             Source::DockerInspect => self.docker_inspect(event, now_s, learn),
             Source::K8sAudit | Source::AksAudit | Source::GkeAudit => {
-                self.kubernetes(event, now_s, learn);
+                self.kubernetes(event, now_s, learn, &mut derived);
             }
             Source::CloudTrail => self.ecs(event, now_s, learn),
             _ => {}

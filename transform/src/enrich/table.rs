@@ -337,6 +337,11 @@ pub(super) fn pod_key(namespace: &str, name: &str) -> String {
     format!("pod:{namespace}/{name}")
 }
 
+/// A workload that carries a pod template (`DaemonSet`, `ReplicaSet`, ...), by kind.
+pub(super) fn template_key(namespace: &str, kind: &str, name: &str) -> String {
+    format!("template:{namespace}/{}/{name}", kind.to_ascii_lowercase())
+}
+
 impl ContainerTable {
     pub fn new(limits: Limits) -> Self {
         ContainerTable {

@@ -13,6 +13,9 @@ pub(crate) struct Derived {
     pub first_action: Option<bool>,
     /// Who created the container, from state.
     pub created_by: Option<String>,
+    /// Who last wrote the workload template (a DaemonSet's, a Deployment's) a pod or
+    /// ReplicaSet was made from: the top of its owner chain the state saw.
+    pub template_by: Option<String>,
     /// First sighting of the image, its registry, the principal (after the learning period).
     pub image_first_seen: Option<bool>,
     pub registry_first_seen: Option<bool>,

@@ -10,6 +10,7 @@
 pub(crate) mod checks;
 pub mod dir;
 pub(crate) mod documents;
+pub(crate) mod infrastructure;
 pub(crate) mod policy;
 
 use crate::api::{Diagnostic, PackFile};
@@ -78,7 +79,8 @@ pub(crate) fn load_policy(files: &[PackFile], diagnostics: &mut Vec<Diagnostic>)
         ));
     }
     match Policy::parse(&file.text) {
-        Ok(policy) => policy,
+        Ok(policy) => policy
+            .over_builtin(&Policy::parse(BUILT_IN_POLICY).expect("the built-in policy parses")),
         Err(errors) => {
             diagnostics.extend(
                 errors

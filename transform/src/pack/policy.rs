@@ -15,6 +15,7 @@ use std::net::IpAddr;
 
 use serde::Deserialize;
 
+use super::infrastructure::{Catalogue, CatalogueFile};
 use crate::model::ImageRef;
 use crate::model::Principal;
 
@@ -38,6 +39,9 @@ pub(crate) struct PolicyFile {
     persistence_patterns: Vec<String>,
     thresholds: ThresholdsFile,
     exceptions: Vec<Exception>,
+    /// Well-known infrastructure quieted when it does what it is there to do
+    /// (`pack/infrastructure.rs`).
+    infrastructure: CatalogueFile,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -192,6 +196,7 @@ pub(crate) struct Policy {
     offset_secs: i64,
     windows: Vec<Window>,
     pub thresholds: Thresholds,
+    catalogue: Catalogue,
 }
 
 /// A policy problem, with the 1-based line and column in `policy.yml` when known.
@@ -308,13 +313,25 @@ impl Policy {
                 None => {}
             }
         }
+        let mut catalogue_errors = Vec::new();
+        file.infrastructure.check(&mut catalogue_errors);
+        for message in catalogue_errors {
+            let (line, column) = at("infrastructure:");
+            errors.push(PolicyError {
+                line,
+                column,
+                message,
+            });
+        }
         if errors.is_empty() {
+            let catalogue = file.infrastructure.clone().merge(None);
             Ok(Policy {
                 file,
                 cidrs,
                 offset_secs,
                 windows,
                 thresholds,
+                catalogue,
             })
         } else {
             Err(errors)
@@ -349,6 +366,21 @@ impl Policy {
             ("egress_allow_domains", f.egress.allow_domains.clone()),
             ("persistence_patterns", f.persistence_patterns.clone()),
         ]
+    }
+
+    /// This policy's catalogue laid over the built-in policy's: a pack's entries add to
+    /// or replace the built-in ones by name (see `pack/infrastructure.rs`).
+    pub fn over_builtin(mut self, builtin: &Policy) -> Policy {
+        self.catalogue = self
+            .file
+            .infrastructure
+            .clone()
+            .merge(Some(&builtin.file.infrastructure));
+        self
+    }
+
+    pub fn infrastructure(&self) -> &Catalogue {
+        &self.catalogue
     }
 
     pub fn exceptions(&self) -> &[Exception] {
@@ -622,13 +654,13 @@ pub(crate) fn parse_duration(s: &str) -> Option<i64> {
     n.checked_mul(mult)
 }
 
-fn strip_cap(cap: &str) -> &str {
+pub(crate) fn strip_cap(cap: &str) -> &str {
     cap.strip_prefix("CAP_")
         .or_else(|| cap.strip_prefix("cap_"))
         .unwrap_or(cap)
 }
 
-fn normalize_path(p: &str) -> String {
+pub(crate) fn normalize_path(p: &str) -> String {
     let trimmed = p.trim_end_matches('/');
     if trimmed.is_empty() {
         "/".to_string()
@@ -638,7 +670,7 @@ fn normalize_path(p: &str) -> String {
 }
 
 /// Whether `path` is `dir` or below it.
-fn path_within(path: &str, dir: &str) -> bool {
+pub(crate) fn path_within(path: &str, dir: &str) -> bool {
     dir == "/"
         || path == dir
         || path

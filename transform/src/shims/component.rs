@@ -100,6 +100,7 @@ impl Guest for Component {
             diagnostics: s.diagnostics,
             alerts: s.alerts,
             alerts_suppressed: s.alerts_suppressed,
+            alerts_quieted: s.alerts_quieted,
             per_source: s
                 .per_source
                 .into_iter()
