@@ -206,7 +206,8 @@ mod tests {
     fn every_key_is_searched_once_per_record() {
         let Finders { finders, .. } = &*FINDERS;
         let mut seen = Seen {
-            text: br#"{"auditID":"a"}"#,
+            // The first key of the registry: AKS's `category`.
+            text: br#"{"category":"a"}"#,
             searched: 0,
             found: 0,
         };
@@ -215,5 +216,29 @@ mod tests {
         assert!(!seen.has_all(finders, 0b110));
         // The first missing key of a set ends the search for that set.
         assert_eq!(seen.searched.count_ones(), 2);
+    }
+}
+
+#[cfg(test)]
+mod claims {
+    use super::*;
+
+    /// An AKS record and an Azure Activity Log record, each with the other's keys in
+    /// sight, are each claimed by their own format.
+    #[test]
+    fn aks_records_and_the_activity_log_are_told_apart() {
+        // Split from an Event Hubs batch, `properties.log` as text, as an object, and
+        // without `operationName`.
+        for text in [
+            r#"{"category":"kube-audit","operationName":"Microsoft.ContainerService/managedClusters/diagnosticLogs/Read","properties":{"log":"{\"kind\":\"Event\",\"auditID\":\"a\",\"verb\":\"get\"}"}}"#,
+            r#"{"category":"kube-audit-admin","operationName":"Microsoft.ContainerService/managedClusters/diagnosticLogs/Read","properties":{"log":{"kind":"Event","auditID":"a","verb":"get"}}}"#,
+            r#"{"category":"kube-audit","properties":{"log":"{}"}}"#,
+            r#"{"Category":"kube-audit","log_s":"{}","Type":"AzureDiagnostics"}"#,
+        ] {
+            assert_eq!(detect(text), Some(Source::AksAudit), "{text}");
+        }
+        // An Activity Log record, even about AKS, is not an audit event.
+        let activity = r#"{"time":"2024-05-14T09:12:03Z","resourceId":"/SUBSCRIPTIONS/S/RESOURCEGROUPS/RG/PROVIDERS/MICROSOFT.CONTAINERSERVICE/MANAGEDCLUSTERS/AKS","operationName":"MICROSOFT.CONTAINERSERVICE/MANAGEDCLUSTERS/WRITE","category":"Administrative","resultType":"Success","properties":{"statusCode":"OK"}}"#;
+        assert_eq!(detect(activity), Some(Source::AzureActivity));
     }
 }

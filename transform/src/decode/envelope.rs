@@ -4,9 +4,13 @@
 //! `json-file` driver put it under `log`, Vector, Fluentd, Logstash and CloudWatch
 //! exports under `message`, `journalctl -o json` under `MESSAGE`; a CloudWatch Logs
 //! subscription delivers a batch of log events, each line under `logEvents[].message`
-//! (EKS audit logs, VPC flow logs and Route 53 query logs all arrive that way). When no
-//! format claims a JSON record, the line inside is decoded instead. Wrappers are
-//! unwrapped once: a wrapper inside a wrapper is not a shape any shipper writes.
+//! (EKS audit logs, VPC flow logs and Route 53 query logs all arrive that way); a
+//! Pub/Sub push subscription posts `{"message":{"data":"<base64>",...},"subscription":
+//! ...}` and `gcloud pubsub subscriptions pull --format=json` prints the same `message`,
+//! the record base64-encoded in `data` (a Cloud Logging sink's `LogEntry`,
+//! <https://cloud.google.com/pubsub/docs/push#receive_push>). When no format claims a
+//! JSON record, the line inside is decoded instead. Wrappers are unwrapped once: a
+//! wrapper inside a wrapper is not a shape any shipper writes.
 //!
 //! The inner line is an escaped JSON string, so its events own their strings and keep
 //! the unescaped line as the text raw-field rules read.
@@ -16,8 +20,9 @@ use std::borrow::Cow;
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
-use super::{Context, DecodeError, DecodedRecord, StreamState, detect};
+use super::{Context, DecodeError, DecodedRecord, StreamState, base64, detect};
 use crate::normalize::borrowed::Str;
+use crate::time::parse_rfc3339_ns;
 
 #[derive(Deserialize)]
 struct Wrapper<'a> {
@@ -31,6 +36,13 @@ struct Wrapper<'a> {
     message_type: Option<Str<'a>>,
     #[serde(rename = "logEvents", borrow)]
     log_events: Option<Vec<LogEvent<'a>>>,
+}
+
+/// A Pub/Sub message: the record, base64-encoded.
+#[derive(Deserialize)]
+struct PubSubMessage<'a> {
+    #[serde(borrow)]
+    data: Str<'a>,
 }
 
 /// One event of a CloudWatch Logs subscription message.
@@ -57,6 +69,16 @@ pub(super) fn decode(
         }
         return decode_lines(events.iter().map(|e| e.message.0.as_ref()), state, ctx);
     }
+    if let Some(data) = wrapper
+        .message
+        .and_then(|raw| serde_json::from_str::<PubSubMessage<'_>>(raw.get()).ok())
+    {
+        // Not base64 (or not text once decoded): not a Pub/Sub message after all.
+        return match base64::decode(data.data.0.trim()) {
+            Some(line) => decode_lines(std::iter::once(line.as_str()), state, ctx),
+            None => Ok(None),
+        };
+    }
     let line = [wrapper.log, wrapper.message, wrapper.journal_message]
         .into_iter()
         .flatten()
@@ -65,6 +87,45 @@ pub(super) fn decode(
         Some(line) => decode_lines(std::iter::once(line.0.as_ref()), state, ctx),
         None => Ok(None),
     }
+}
+
+/// The record after a timestamp, when `text` is a line of a CloudWatch Logs export to
+/// S3 (`2024-05-01T10:00:00.000Z {"kind":"Event",...}`: each log event's timestamp, a
+/// space, its message; <https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/S3Export.html>);
+/// `None` when it is not one. The JSON after the timestamp is read in place.
+pub(super) fn decode_timestamped<'a>(
+    text: &'a str,
+    state: &mut StreamState,
+    ctx: &Context<'_>,
+) -> Option<Result<DecodedRecord<'a>, DecodeError>> {
+    let (stamp, rest) = text.split_once(' ')?;
+    if !rest.starts_with('{') || parse_rfc3339_ns(stamp).is_none() {
+        return None;
+    }
+    let offset = stamp.len() + 1;
+    Some(match decode_inner(rest, state, ctx) {
+        Ok(mut record) => {
+            for d in &mut record.events {
+                d.raw.get_or_insert(Cow::Borrowed(rest));
+            }
+            Ok(record)
+        }
+        // Located in the whole line.
+        Err(DecodeError::Shape {
+            format,
+            column,
+            message,
+        }) => Err(DecodeError::Shape {
+            format,
+            column: column.saturating_add(offset as u32),
+            message,
+        }),
+        Err(DecodeError::Syntax { column, message }) => Err(DecodeError::Syntax {
+            column: column.saturating_add(offset as u32),
+            message,
+        }),
+        Err(e) => Err(e),
+    })
 }
 
 /// Decode each inner line; the record holds every event they gave. A record whose
@@ -180,5 +241,62 @@ mod tests {
         )
         .unwrap_err();
         assert_eq!(err.code(), "decode.unknown");
+    }
+}
+
+#[cfg(test)]
+mod shapes {
+    use super::super::{Context, StreamState, base64, decode as decode_record};
+    use crate::model::{Action, Source};
+
+    const AUDIT: &str = r#"{"kind":"Event","apiVersion":"audit.k8s.io/v1","auditID":"A","stage":"ResponseComplete","verb":"get","objectRef":{"resource":"secrets","namespace":"prod","name":"db"},"responseStatus":{"code":200}}"#;
+
+    #[test]
+    fn a_pub_sub_push_message_carries_the_record_in_base64() {
+        let entry = r#"{"protoPayload":{"@type":"type.googleapis.com/google.cloud.audit.AuditLog","serviceName":"k8s.io","methodName":"io.k8s.core.v1.secrets.get","resourceName":"core/v1/namespaces/prod/secrets/db","authenticationInfo":{"principalEmail":"alice@example.com"}},"resource":{"type":"k8s_cluster","labels":{"cluster_name":"gke-prod"}},"insertId":"i-1","timestamp":"2024-05-14T09:12:03Z"}"#;
+        let push = format!(
+            r#"{{"message":{{"attributes":{{"logging.googleapis.com/timestamp":"2024-05-14T09:12:03Z"}},"data":"{}","messageId":"1","publishTime":"2024-05-14T09:12:04Z"}},"subscription":"projects/p/subscriptions/gke-audit"}}"#,
+            base64::encode(entry)
+        );
+        let record = decode_record(&push, &mut StreamState::default(), &Context::default())
+            .expect("the entry inside decodes");
+        assert_eq!(record.source, Source::GkeAudit);
+        assert_eq!(record.events[0].event.action, Action::ResourceGet);
+        assert_eq!(record.events[0].event.cluster.as_deref(), Some("gke-prod"));
+        assert_eq!(record.events[0].raw.as_deref(), Some(entry));
+
+        // Data that is not base64 is no Pub/Sub message: unknown, as before.
+        let err = decode_record(
+            r#"{"message":{"data":"not base64!"},"subscription":"s"}"#,
+            &mut StreamState::default(),
+            &Context::default(),
+        )
+        .unwrap_err();
+        assert_eq!(err.code(), "decode.unknown");
+    }
+
+    #[test]
+    fn a_cloudwatch_export_line_is_a_timestamp_and_the_message() {
+        let line = format!("2024-05-14T09:12:03.000Z {AUDIT}");
+        let record = decode_record(&line, &mut StreamState::default(), &Context::default())
+            .expect("the message decodes");
+        assert_eq!(record.source, Source::K8sAudit);
+        assert_eq!(record.events[0].event.request_id.as_deref(), Some("A"));
+        assert_eq!(record.events[0].raw.as_deref(), Some(AUDIT));
+
+        // An error in the message is located in the line.
+        let line = r#"2024-05-14T09:12:03.000Z {"kind":"Event","auditID":"a","verb":7}"#;
+        let err =
+            decode_record(line, &mut StreamState::default(), &Context::default()).unwrap_err();
+        assert_eq!(err.code(), "decode.shape");
+        assert_eq!(&line[..err.column() as usize], &line[..line.len() - 1]);
+        // Text that only starts with a timestamp is still not JSON.
+        let err = decode_record(
+            "2024-05-14T09:12:03.000Z GET /healthz",
+            &mut StreamState::default(),
+            &Context::default(),
+        )
+        .unwrap_err();
+        assert_ne!(err.code(), "decode.shape");
     }
 }

@@ -17,6 +17,7 @@
 //! the chosen decoder then validates the shape and reports a located error when it does
 //! not hold. What several formats say alike is spelled by `crate::normalize`.
 
+mod base64;
 pub(crate) mod cloud;
 mod detect;
 pub(crate) mod docker;
@@ -39,6 +40,8 @@ use crate::model::{Event, Source};
 /// Every format, in detection order: when a record has the keys of two formats, the
 /// earlier one is tried first (and the other still gets its turn if it does not decode).
 pub(crate) const FORMATS: &[&Format] = &[
+    // Before the raw audit event: its `properties.log` may hold one as an object.
+    &kubernetes::aks::FORMAT,
     &kubernetes::audit::FORMAT,
     &docker::inspect::FORMAT,
     &docker::events::FORMAT,
@@ -46,7 +49,6 @@ pub(crate) const FORMATS: &[&Format] = &[
     &cloud::gcp_audit::GKE_FORMAT,
     &kubernetes::events::FORMAT,
     &cloud::cloudtrail::FORMAT,
-    &kubernetes::aks::FORMAT,
     &cloud::azure_activity::FORMAT,
     &host::falco::FORMAT,
     &host::tetragon::FORMAT,
@@ -297,7 +299,8 @@ pub fn decode<'a>(
     if !json {
         return match detect::text_format(text, state, ctx) {
             Some(format) => format.decode(text, state, ctx),
-            None => Err(not_json(text)),
+            None => envelope::decode_timestamped(text, state, ctx)
+                .unwrap_or_else(|| Err(not_json(text))),
         };
     }
     let Some(format) = detect::json_format(text) else {

@@ -133,6 +133,10 @@ struct RawActivity<'a> {
     resource_group_name: Option<Str<'a>>,
     #[serde(borrow)]
     properties: Option<RawProperties<'a>>,
+    /// `Administrative`, `Policy`, ...; read to refuse the AKS audit categories, whose
+    /// records are resource logs with an `operationName` too.
+    #[serde(borrow)]
+    category: Option<Localizable<'a>>,
 }
 
 #[derive(Deserialize)]
@@ -324,6 +328,20 @@ fn decode(text: &str) -> Result<Decoded<'_>, DecodeError> {
     let raw: RawActivity<'_> =
         serde_json::from_str(text).map_err(|e| DecodeError::from_json(Source::AzureActivity, e))?;
 
+    if let Some(category) = raw
+        .category
+        .as_ref()
+        .filter(|c| c.0.starts_with("kube-audit"))
+    {
+        return Err(DecodeError::shape(
+            Source::AzureActivity,
+            1,
+            format!(
+                "category {:?} is an AKS audit resource log, not the Activity Log",
+                category.0
+            ),
+        ));
+    }
     let operation = raw.operation_name.0;
     let aci = classify(&operation);
     let mut action = aci.unwrap_or(Action::Other);

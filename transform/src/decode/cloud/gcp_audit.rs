@@ -158,6 +158,9 @@ struct RawStatus<'a> {
 
 #[derive(Deserialize)]
 struct RawResource<'a> {
+    /// The monitored resource type: `k8s_cluster` for GKE's API server.
+    #[serde(rename = "type", borrow)]
+    kind: Option<Str<'a>>,
     #[serde(borrow)]
     labels: Option<RawResourceLabels<'a>>,
 }
@@ -265,13 +268,16 @@ fn decode(text: &str) -> Result<Decoded<'_>, DecodeError> {
         serde_json::from_str(text).map_err(|e| DecodeError::from_json(Source::GkeAudit, e))?;
     let payload = raw.proto_payload;
     let service = payload.service_name.as_ref().map(|s| &*s.0);
-    let source = if service == Some("k8s.io") {
+    let method = payload.method_name.0;
+    let (resource_type, labels) = match raw.resource {
+        Some(r) => (r.kind, r.labels),
+        None => (None, None),
+    };
+    let source = if is_kubernetes(service, &method, resource_type.as_ref().map(|t| &*t.0)) {
         Source::GkeAudit
     } else {
         Source::GcpAudit
     };
-    let labels = raw.resource.and_then(|r| r.labels);
-    let method = payload.method_name.0;
 
     let mut event = match (source, service) {
         (Source::GkeAudit, _) => kubernetes(
@@ -323,6 +329,17 @@ fn decode(text: &str) -> Result<Decoded<'_>, DecodeError> {
         evaluate_once: false,
         raw: None,
     })
+}
+
+/// Whether an entry is GKE's Kubernetes API: `serviceName: k8s.io`, or, in an entry
+/// trimmed of its `serviceName`, a Kubernetes method (`io.k8s.core.v1.pods.create`) or
+/// the cluster as the monitored resource (`k8s_cluster`). Another service named is
+/// never taken for Kubernetes.
+fn is_kubernetes(service: Option<&str>, method: &str, resource_type: Option<&str>) -> bool {
+    match service {
+        Some(service) if !service.is_empty() => service == "k8s.io",
+        _ => method.starts_with("io.k8s.") || resource_type == Some("k8s_cluster"),
+    }
 }
 
 fn principal<'a>(
@@ -628,6 +645,26 @@ mod tests {
 
     fn decode_ok(text: &str) -> Decoded<'_> {
         decode(text).unwrap_or_else(|e| panic!("{e}\n{text}"))
+    }
+
+    #[test]
+    fn a_minimal_kubernetes_entry_is_still_a_gke_event() {
+        // Trimmed to the method, the resource and the caller: no `serviceName`, no
+        // `resource`, no status.
+        let text = r#"{"protoPayload":{"@type":"type.googleapis.com/google.cloud.audit.AuditLog","methodName":"io.k8s.core.v1.pods.create","resourceName":"core/v1/namespaces/prod/pods/web-1","authenticationInfo":{"principalEmail":"alice@example.com"}},"timestamp":"2024-05-14T09:12:03Z"}"#;
+        let decoded = decode_ok(text);
+        assert_eq!(decoded.event.source, Source::GkeAudit);
+        assert_eq!(decoded.event.action, Action::WorkloadCreate);
+        let workload = decoded.event.workload.as_ref().unwrap();
+        assert_eq!(workload.name.as_deref(), Some("web-1"));
+        assert_eq!(workload.namespace.as_deref(), Some("prod"));
+        assert!(decoded.event.containers.is_empty(), "no body, no guess");
+        assert_eq!(decoded.event.response_code, None);
+        // The cluster as the resource says Kubernetes too; another service never does.
+        let by_resource = r#"{"protoPayload":{"methodName":"io.k8s.get","resourceName":"readyz"},"resource":{"type":"k8s_cluster","labels":{"cluster_name":"c"}}}"#;
+        assert_eq!(decode_ok(by_resource).event.source, Source::GkeAudit);
+        let run = r#"{"protoPayload":{"serviceName":"run.googleapis.com","methodName":"io.k8s.core.v1.pods.create"}}"#;
+        assert_eq!(decode_ok(run).event.source, Source::GcpAudit);
     }
 
     fn gke(method: &str, resource_name: &str, rest: &str) -> String {

@@ -25,6 +25,7 @@ use serde::Deserialize;
 
 use super::api::{ApiCall, Endpoint};
 use super::create_body::{CreateBody, CreateResponse, ExecBody};
+use crate::decode::base64::decode as base64_decode;
 use crate::decode::{DecodeError, Decoded, Decoder, Detect, Format, Keys};
 use crate::model::{Event, Principal, Source};
 use crate::normalize::borrowed::{Str, non_empty};
@@ -204,61 +205,11 @@ fn body_error(text: &str, field: &str, message: String) -> DecodeError {
     DecodeError::shape(Source::DockerAuthz, column, format!("`{field}` {message}"))
 }
 
-/// Standard base64 (RFC 4648 §4, Go's `encoding/base64.StdEncoding` that encodes a
-/// `[]byte` in JSON), padding optional, as UTF-8 text. `None` for anything else: another
-/// alphabet, a stray byte, or bytes that are not UTF-8 (a JSON body always is).
-fn base64_decode(text: &str) -> Option<String> {
-    fn value(c: u8) -> Option<u32> {
-        match c {
-            b'A'..=b'Z' => Some(u32::from(c - b'A')),
-            b'a'..=b'z' => Some(u32::from(c - b'a') + 26),
-            b'0'..=b'9' => Some(u32::from(c - b'0') + 52),
-            b'+' => Some(62),
-            b'/' => Some(63),
-            _ => None,
-        }
-    }
-    let data = text.trim_end_matches('=').as_bytes();
-    if text.len() - data.len() > 2 || data.len() % 4 == 1 {
-        return None;
-    }
-    let mut out = Vec::with_capacity(data.len() / 4 * 3 + 2);
-    for chunk in data.chunks(4) {
-        let mut acc = 0u32;
-        for (i, &c) in chunk.iter().enumerate() {
-            acc |= value(c)? << (18 - 6 * i);
-        }
-        let bytes = acc.to_be_bytes();
-        out.extend_from_slice(&bytes[1..chunk.len()]);
-    }
-    String::from_utf8(out).ok()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::decode::base64::encode as b64;
     use crate::model::{Action, RestartPolicy};
-
-    /// Standard base64 of `s`, for building test records.
-    fn b64(s: &str) -> String {
-        const ALPHABET: &[u8; 64] =
-            b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-        let mut out = String::new();
-        for chunk in s.as_bytes().chunks(3) {
-            let mut n = 0u32;
-            for (i, b) in chunk.iter().enumerate() {
-                n |= u32::from(*b) << (16 - 8 * i);
-            }
-            for i in 0..4 {
-                if i <= chunk.len() {
-                    out.push(char::from(ALPHABET[((n >> (18 - 6 * i)) & 63) as usize]));
-                } else {
-                    out.push('=');
-                }
-            }
-        }
-        out
-    }
 
     fn request(method: &str, uri: &str, body: &str) -> String {
         format!(
@@ -268,30 +219,6 @@ mod tests {
     }
 
     const PRIVILEGED: &str = r#"{"Image":"registry.example.com:5000/ops/node-agent:2.1","Entrypoint":["/bin/sh"],"Cmd":["-c","sleep infinity"],"User":"0","Labels":{},"HostConfig":{"Privileged":true,"PidMode":"host","NetworkMode":"bridge","IpcMode":"","Binds":["/:/host","/var/run/docker.sock:/var/run/docker.sock"],"CapAdd":["SYS_ADMIN"],"SecurityOpt":["apparmor=unconfined"],"RestartPolicy":{"Name":"always","MaximumRetryCount":0}}}"#;
-
-    #[test]
-    fn base64_round_trips() {
-        for s in [
-            "",
-            "a",
-            "ab",
-            "abc",
-            "abcd",
-            "{\"Image\":\"é\"}",
-            PRIVILEGED,
-        ] {
-            assert_eq!(base64_decode(&b64(s)).as_deref(), Some(s), "{s}");
-            assert_eq!(
-                base64_decode(b64(s).trim_end_matches('=')).as_deref(),
-                Some(s),
-                "unpadded {s}"
-            );
-        }
-        assert_eq!(base64_decode("e30="), Some("{}".into()));
-        for bad in ["e30-", "e", "e30===", "e3 0", "_w==", "/w=="] {
-            assert_eq!(base64_decode(bad), None, "{bad}");
-        }
-    }
 
     #[test]
     fn privileged_create() {

@@ -9,15 +9,25 @@
 //!  "time":"..."}
 //! ```
 //!
-//! Event Hubs deliver such records batched under `records`; a storage account writes
-//! them one per line. The Log Analytics `AzureDiagnostics` table, exported, carries the
-//! same event in `log_s` with `Category` and `ResourceId`: that shape is read too.
+//! Event Hubs deliver such records batched under `records`; consumers that split the
+//! batch (Logstash's and Fluent Bit's Event Hubs inputs, Azure Functions) pass them on
+//! one at a time, and a storage account writes them one per line (`PT1H.json`). Some
+//! shippers parse `properties.log` on the way, so it is read as a JSON string or as the
+//! event object itself. The Log Analytics `AzureDiagnostics` table, exported, carries
+//! the same event in `log_s` with `Category` and `ResourceId`: that shape is read too.
+//! (<https://learn.microsoft.com/azure/aks/monitor-aks-reference#resource-logs>,
+//! <https://learn.microsoft.com/azure/azure-monitor/essentials/resource-logs-schema>)
+//!
+//! The record is recognized by its `category` alone, so that a record without
+//! `operationName` is still claimed and a claimed record is never read as an Azure
+//! Activity Log record; it comes before the raw audit event in detection order, since
+//! its `properties.log` may hold one as an object.
 //!
 //! The inner event is decoded by the audit decoder, so it is the same event as from a
 //! self-managed cluster, with `source: aks_audit`, the cluster name and subscription
 //! taken from `resourceId`, and the inner event's text as what raw-field rules read
-//! (`objectRef.resource` works as on a raw audit log). The inner text was unescaped
-//! from a JSON string, so the event owns its strings.
+//! (`objectRef.resource` works as on a raw audit log). Text unescaped from a JSON
+//! string makes the event own its strings; an object is read in place.
 
 use std::borrow::Cow;
 
@@ -36,10 +46,10 @@ pub(crate) const FORMAT: Format = Format {
     about: "Kubernetes audit events in the AKS diagnostic wrapper",
     detect: Detect {
         // `"kube-audit` is a value, not a key: the diagnostic category (`kube-audit`,
-        // `kube-audit-admin`). `log_s` is the Log Analytics `AzureDiagnostics` export.
+        // `kube-audit-admin`); `Category` is the Log Analytics `AzureDiagnostics` export.
         json: &[
-            Keys::all(&["\"operationName\":", "\"kube-audit"]),
-            Keys::all(&["\"log_s\":", "\"kube-audit"]),
+            Keys::all(&["\"category\":", "\"kube-audit"]),
+            Keys::all(&["\"Category\":", "\"kube-audit"]),
         ],
         text: None,
     },
@@ -73,7 +83,7 @@ struct RawProperties<'a> {
     log: Option<&'a RawValue>,
 }
 
-fn decode(text: &str) -> Result<Vec<Decoded<'static>>, DecodeError> {
+fn decode(text: &str) -> Result<Vec<Decoded<'_>>, DecodeError> {
     let raw: RawAksRecord<'_> =
         serde_json::from_str(text).map_err(|e| DecodeError::from_json(Source::AksAudit, e))?;
     match raw.records {
@@ -83,7 +93,7 @@ fn decode(text: &str) -> Result<Vec<Decoded<'static>>, DecodeError> {
 }
 
 /// One diagnostic record: its inner audit event, normalized.
-fn record(text: &str, raw: RawAksRecord<'_>) -> Result<Decoded<'static>, DecodeError> {
+fn record<'a>(text: &'a str, raw: RawAksRecord<'a>) -> Result<Decoded<'a>, DecodeError> {
     let category = raw.category.as_ref().map(|c| &*c.0);
     if !matches!(category, Some("kube-audit" | "kube-audit-admin")) {
         return Err(DecodeError::shape(
@@ -103,22 +113,38 @@ fn record(text: &str, raw: RawAksRecord<'_>) -> Result<Decoded<'static>, DecodeE
         ));
     };
     let column = column_of(text, log.get());
-    let inner: Str<'_> = serde_json::from_str(log.get()).map_err(|_| {
-        DecodeError::shape(
-            Source::AksAudit,
-            column,
-            "properties.log: expected the audit event as a string",
-        )
-    })?;
-    let inner = inner.0;
-    let decoded = audit::decode(&inner).map_err(|e| {
-        DecodeError::shape(
-            Source::AksAudit,
-            column,
-            format!("properties.log, column {} of the event: {e}", e.column()),
-        )
-    })?;
-    let mut decoded = decoded.into_owned();
+    let mut decoded = if log.get().starts_with('{') {
+        // The event itself, parsed by the shipper: read in place, errors located in
+        // the record.
+        let mut decoded = audit::decode(log.get()).map_err(|e| {
+            DecodeError::shape(
+                Source::AksAudit,
+                column + e.column() as usize - 1,
+                format!("properties.log: {e}"),
+            )
+        })?;
+        decoded.raw = Some(Cow::Borrowed(log.get()));
+        decoded
+    } else {
+        let inner: Str<'_> = serde_json::from_str(log.get()).map_err(|_| {
+            DecodeError::shape(
+                Source::AksAudit,
+                column,
+                "properties.log: expected the audit event, as a string or an object",
+            )
+        })?;
+        let inner = inner.0;
+        let decoded = audit::decode(&inner).map_err(|e| {
+            DecodeError::shape(
+                Source::AksAudit,
+                column,
+                format!("properties.log, column {} of the event: {e}", e.column()),
+            )
+        })?;
+        let mut decoded = decoded.into_owned();
+        decoded.raw = Some(Cow::Owned(inner.into_owned()));
+        decoded
+    };
     let event = &mut decoded.event;
     event.source = Source::AksAudit;
     if event.time_ns.is_none() {
@@ -129,7 +155,6 @@ fn record(text: &str, raw: RawAksRecord<'_>) -> Result<Decoded<'static>, DecodeE
         event.account = id.subscription.map(|s| Cow::Owned(s.to_owned()));
         event.cluster = id.cluster.map(|c| Cow::Owned(c.to_owned()));
     }
-    decoded.raw = Some(Cow::Owned(inner.into_owned()));
     Ok(decoded)
 }
 
@@ -229,7 +254,7 @@ mod tests {
             Err(DecodeError::Shape { message, .. }) if message.contains("kube-apiserver")
         ));
         // The log is not an audit event: the error points at `properties.log`.
-        let text = wrap("kube-audit", r#"{"kind":"Event","verb":"get"}"#);
+        let text = wrap("kube-audit", r#"{"kind":"Event","auditID":"a"}"#);
         match decode(&text) {
             Err(DecodeError::Shape {
                 column, message, ..
@@ -238,12 +263,23 @@ mod tests {
                     &text[column as usize - 1..column as usize + 7],
                     r#""{\"kind"#
                 );
-                assert!(message.contains("auditID"), "{message}");
+                assert!(message.contains("verb"), "{message}");
             }
             other => panic!("{other:?}"),
         }
-        // The log is not a string.
+        // The log is an object that is not an event: located inside it.
         let text = r#"{"category":"kube-audit","properties":{"log":{"auditID":"a"}}}"#;
+        match decode(text) {
+            Err(DecodeError::Shape {
+                column, message, ..
+            }) => {
+                assert_eq!(column as usize, text.find("}}}").unwrap() + 1);
+                assert!(message.contains("verb"), "{message}");
+            }
+            other => panic!("{other:?}"),
+        }
+        // The log is neither a string nor an object.
+        let text = r#"{"category":"kube-audit","properties":{"log":7}}"#;
         assert!(matches!(decode(text), Err(DecodeError::Shape { .. })));
         // No log at all, and wrong types.
         assert!(decode(r#"{"category":"kube-audit","properties":{}}"#).is_err());

@@ -1,5 +1,16 @@
 //! Kubernetes API server audit events: one `audit.k8s.io/v1` (or old `v1beta1`) `Event`
-//! per record, as the log backend writes them and webhook backends forward them.
+//! per record, as the log backend writes them, or an `EventList` of them, as the webhook
+//! backend posts them (what a shipper's HTTP input receives): each item is an event of
+//! its own, read as if it were a record.
+//!
+//! Events arrive trimmed: an audit policy at `Metadata` level drops the bodies, and
+//! shippers or policies drop `auditID`, `stage` or `requestURI`. Whatever is there is
+//! read and whatever is missing stays missing; only `verb` is required, since an event
+//! without it says nothing this decoder can name. Detection claims a record by any of
+//! the keys an event keeps when trimmed (`auditID`; `verb` with `objectRef`,
+//! `requestURI`, `sourceIPs` or a timestamp; the API group `audit.k8s.io`), and a record
+//! claimed but not an event (a `Policy`, an event without `verb`) is reported, never
+//! passed over in silence.
 //!
 //! The API server writes one event per request *stage*, all with the same `auditID`, so
 //! one `kubectl exec` is two or three records. [`Decoded::evaluate`] marks the one record
@@ -32,23 +43,34 @@ use std::borrow::Cow;
 
 use super::exec_uri::{ExecQuery, watch_requested};
 use super::objects::{Bodies, TargetObject, target_object};
-use crate::decode::{DecodeError, Decoded, Decoder, Detect, Format, Keys};
+use crate::decode::{DecodeError, Decoded, Decoder, Detect, Format, Keys, column_of};
 use crate::model::{Action, Event, Principal, Source};
 use crate::normalize::borrowed::{Str, non_empty, strings};
 use crate::normalize::kubernetes::{ATTACH, EXEC, Target, action, principal_kind};
 use crate::time::parse_rfc3339_ns;
-use wire::{RawK8sAudit, RawUser};
+use wire::{EventKind, RawK8sAudit, RawUser};
 
 pub(crate) const FORMAT: Format = Format {
     source: Source::K8sAudit,
     logsource: ("kubernetes", "audit"),
-    about: "Kubernetes audit events, raw or from EKS",
+    about: "Kubernetes audit events (log file, webhook EventList), raw or from EKS",
     detect: Detect {
-        json: &[Keys::all(&["\"auditID\":"])],
+        // The API group is matched with both quotes, so that an event escaped inside
+        // another record's string (a CloudWatch Logs message) does not match.
+        json: &[
+            Keys::all(&["\"auditID\":"]),
+            Keys::all(&["\"verb\":", "\"objectRef\":"]),
+            Keys::all(&["\"verb\":", "\"requestURI\":"]),
+            Keys::all(&["\"verb\":", "\"sourceIPs\":"]),
+            Keys::all(&["\"verb\":", "\"stageTimestamp\":"]),
+            Keys::all(&["\"verb\":", "\"requestReceivedTimestamp\":"]),
+            Keys::all(&["\"audit.k8s.io/v1\""]),
+            Keys::all(&["\"audit.k8s.io/v1beta1\""]),
+        ],
         text: None,
     },
     raw_roots: EVENT_ROOTS,
-    decode: Decoder::One(decode),
+    decode: Decoder::Many(decode_record),
 };
 
 /// Top-level keys of an audit `Event`, wherever it was delivered.
@@ -75,9 +97,60 @@ pub(crate) const EVENT_ROOTS: &[&str] = &[
     "metadata",
 ];
 
+/// One record: an event, or each event of an `EventList`, with the item's text as what
+/// raw-field rules read. One item that is not an event fails the record, located at the
+/// item, as one bad element of a CloudTrail file does.
+fn decode_record(text: &str) -> Result<Vec<Decoded<'_>>, DecodeError> {
+    let raw: RawK8sAudit<'_> =
+        serde_json::from_str(text).map_err(|e| DecodeError::from_json(Source::K8sAudit, e))?;
+    if raw.kind != Some(EventKind::List) {
+        return Ok(vec![event(text, text, raw)?]);
+    }
+    let items = raw.items.unwrap_or_default();
+    items
+        .into_iter()
+        .map(|item| {
+            let raw: RawK8sAudit<'_> = serde_json::from_str(item.get())
+                .map_err(|e| DecodeError::nested(text, item, "items", Source::K8sAudit, e))?;
+            if raw.kind == Some(EventKind::List) {
+                return Err(DecodeError::shape(
+                    Source::K8sAudit,
+                    column_of(text, item.get()),
+                    "items: an EventList inside an EventList",
+                ));
+            }
+            let mut decoded = event(text, item.get(), raw)?;
+            decoded.raw = Some(Cow::Borrowed(item.get()));
+            Ok(decoded)
+        })
+        .collect()
+}
+
+/// One audit event (an `EventList` is refused: the wrappers that carry an event carry one).
 pub(crate) fn decode(text: &str) -> Result<Decoded<'_>, DecodeError> {
     let raw: RawK8sAudit<'_> =
         serde_json::from_str(text).map_err(|e| DecodeError::from_json(Source::K8sAudit, e))?;
+    if raw.kind == Some(EventKind::List) {
+        return Err(DecodeError::shape(
+            Source::K8sAudit,
+            1,
+            "kind \"EventList\": one Event expected here",
+        ));
+    }
+    event(text, text, raw)
+}
+
+/// The event `raw`, read from `own` (the record, or an item of it) inside `text` (the
+/// record, in which errors are located).
+fn event<'a>(text: &'a str, own: &str, raw: RawK8sAudit<'a>) -> Result<Decoded<'a>, DecodeError> {
+    let Some(verb) = raw.verb else {
+        // At the event's closing brace, where serde reports a missing field.
+        return Err(DecodeError::shape(
+            Source::K8sAudit,
+            column_of(text, own) + own.trim_end().len().saturating_sub(1),
+            "missing field `verb`",
+        ));
+    };
 
     let target = match &raw.object_ref {
         Some(r) => Target::new(
@@ -87,7 +160,7 @@ pub(crate) fn decode(text: &str) -> Result<Decoded<'_>, DecodeError> {
         ),
         None => Target::new(None, None, None),
     };
-    let verb = raw.verb.0;
+    let verb = verb.0;
     let watch_query = raw
         .request_uri
         .as_ref()
@@ -125,11 +198,12 @@ pub(crate) fn decode(text: &str) -> Result<Decoded<'_>, DecodeError> {
     .into_iter()
     .flatten()
     .find_map(|t| parse_rfc3339_ns(&t.0));
-    event.request_id = Some(raw.audit_id.0);
+    event.request_id = non_empty(raw.audit_id);
     if let Some(status) = raw.response_status {
-        event.response_code = status.code.and_then(|c| u16::try_from(c).ok());
+        let code = status.code.and_then(|c| c.int());
+        event.response_code = code.and_then(|c| u16::try_from(c).ok());
         // A failed request: the status reason, else the code.
-        if let Some(code) = status.code.filter(|&c| c >= 400) {
+        if let Some(code) = code.filter(|&c| c >= 400) {
             event.error = non_empty(status.reason).or(Some(Cow::Owned(code.to_string())));
         }
     }

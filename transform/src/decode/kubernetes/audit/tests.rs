@@ -994,25 +994,30 @@ fn other_subresources_and_verbs() {
 
 #[test]
 fn shape_errors_name_the_field_and_column() {
-    let missing_id = r#"{"kind":"Event","stage":"ResponseComplete","verb":"get"}"#;
-    match decode(missing_id) {
+    // `verb` is the one field an event cannot lack; the error is at the closing brace.
+    let missing_verb = r#"{"kind":"Event","auditID":"a","stage":"ResponseComplete"}"#;
+    match decode(missing_verb) {
         Err(DecodeError::Shape {
             message, column, ..
         }) => {
-            assert!(message.contains("auditID"), "{message}");
-            assert!(column > 1);
+            assert!(message.contains("verb"), "{message}");
+            assert_eq!(column as usize, missing_verb.len());
         }
         other => panic!("{other:?}"),
     }
-    let missing_verb = r#"{"kind":"Event","auditID":"a","stage":"ResponseComplete"}"#;
-    assert!(
-        matches!(decode(missing_verb), Err(DecodeError::Shape { message, .. }) if message.contains("verb"))
-    );
-    let wrong_kind = r#"{"kind":"EventList","auditID":"a","verb":"get"}"#;
+    let wrong_kind = r#"{"kind":"Policy","auditID":"a","verb":"get"}"#;
     match decode(wrong_kind) {
-        Err(DecodeError::Shape { column, .. }) => assert_eq!(column, 19),
+        Err(DecodeError::Shape {
+            column, message, ..
+        }) => {
+            assert_eq!(column, 16);
+            assert!(message.contains("EventList"), "{message}");
+        }
         other => panic!("{other:?}"),
     }
+    // A wrapper carries one event, not a list.
+    let list = r#"{"kind":"EventList","items":[]}"#;
+    assert!(matches!(decode(list), Err(DecodeError::Shape { .. })));
     assert!(matches!(
         decode(r#"{"auditID":"a","verb":"#),
         Err(DecodeError::Syntax { .. })
@@ -1041,4 +1046,122 @@ fn v1beta1_timestamp_is_the_last_resort() {
     assert_eq!(event.time_ns, Some(1_540_561_114_000_000_000));
     assert!(event.workload.is_none());
     assert!(event.principal.is_none());
+}
+
+// ---- Trimmed events and the webhook's EventList ----
+
+#[test]
+fn a_trimmed_event_decodes_what_is_there_and_guesses_nothing() {
+    // No auditID, stage or requestURI; Metadata level (no bodies); the code quoted; a
+    // field this decoder has never heard of.
+    let text = r#"{"kind":"Event","apiVersion":"audit.k8s.io/v1","level":"Metadata","verb":"create","user":{"username":"alice"},"sourceIPs":["203.0.113.7"],"objectRef":{"resource":"pods","namespace":"prod","name":"web-1","apiVersion":"v1"},"responseStatus":{"code":"201"},"stageTimestamp":"2024-05-14T09:12:03.531904Z","x-shipper":{"host":"fb-1"}}"#;
+    let decoded = crate::decode::decode_one(text).expect("claimed and decoded");
+    let event = &decoded.event;
+    assert_eq!(event.source, Source::K8sAudit);
+    assert_eq!(event.action, Action::WorkloadCreate);
+    assert!(decoded.evaluate, "no stage: evaluated");
+    assert_eq!(event.request_id, None);
+    assert_eq!(event.response_code, Some(201));
+    assert_eq!(event.error, None);
+    let workload = event.workload.as_ref().expect("from objectRef");
+    assert_eq!(workload.name.as_deref(), Some("web-1"));
+    assert_eq!(workload.namespace.as_deref(), Some("prod"));
+    // No body: the containers are unknown, not unprivileged.
+    assert!(event.containers.is_empty());
+    assert_eq!(event.principal.as_ref().unwrap().name, "alice");
+    assert_eq!(event.time_ns, Some(1_715_677_923_531_904_000));
+
+    // A quoted failure code is a failure all the same.
+    let denied = text.replace(r#""code":"201""#, r#""code":"403","reason":"Forbidden""#);
+    let event = crate::decode::decode_one(&denied).unwrap().event;
+    assert_eq!(event.response_code, Some(403));
+    assert_eq!(event.error.as_deref(), Some("Forbidden"));
+}
+
+#[test]
+fn trimmed_events_are_claimed_by_the_keys_they_keep() {
+    for text in [
+        r#"{"verb":"get","objectRef":{"resource":"secrets"}}"#,
+        r#"{"verb":"get","requestURI":"/api/v1/secrets"}"#,
+        r#"{"verb":"get","sourceIPs":["10.0.0.1"],"user":{"username":"bob"}}"#,
+        r#"{"verb":"get","stageTimestamp":"2024-05-14T09:12:03Z"}"#,
+        r#"{"verb":"get","requestReceivedTimestamp":"2024-05-14T09:12:03Z"}"#,
+        r#"{"apiVersion":"audit.k8s.io/v1","verb":"get"}"#,
+        r#"{"apiVersion":"audit.k8s.io/v1beta1","verb":"get"}"#,
+    ] {
+        assert_eq!(
+            crate::decode::detect(text),
+            Some(Source::K8sAudit),
+            "{text}"
+        );
+        assert_eq!(
+            crate::decode::decode_one(text).unwrap().event.action,
+            Action::ResourceGet
+        );
+    }
+    // Claimed but not an event: reported, with the reason.
+    let err = crate::decode::decode_one(
+        r#"{"apiVersion":"audit.k8s.io/v1","kind":"Event","user":{"username":"bob"}}"#,
+    )
+    .unwrap_err();
+    assert!(err.to_string().contains("verb"), "{err}");
+    let err = crate::decode::decode_one(
+        r#"{"apiVersion":"audit.k8s.io/v1","kind":"Policy","rules":[{"level":"Metadata"}]}"#,
+    )
+    .unwrap_err();
+    assert!(err.to_string().contains("Policy"), "{err}");
+}
+
+#[test]
+fn a_webhook_event_list_is_one_event_per_item() {
+    let one = r#"{"kind":"Event","apiVersion":"audit.k8s.io/v1","auditID":"a-1","stage":"ResponseComplete","verb":"get","objectRef":{"resource":"secrets","namespace":"prod","name":"db"},"responseStatus":{"code":200}}"#;
+    let two = one
+        .replace("a-1", "a-2")
+        .replace(r#""verb":"get""#, r#""verb":"delete""#);
+    let text = format!(
+        r#"{{"kind":"EventList","apiVersion":"audit.k8s.io/v1","metadata":{{}},"items":[{one},{two}]}}"#
+    );
+    let record = crate::decode::decode(
+        &text,
+        &mut crate::decode::StreamState::default(),
+        &crate::decode::Context::default(),
+    )
+    .expect("the list decodes");
+    assert_eq!(record.source, Source::K8sAudit);
+    let got: Vec<_> = record
+        .events
+        .iter()
+        .map(|d| {
+            (
+                d.event.request_id.as_deref().unwrap().to_owned(),
+                d.event.action,
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("a-1".to_owned(), Action::ResourceGet),
+            ("a-2".to_owned(), Action::Other)
+        ]
+    );
+    // Each item is what its raw-field rules read.
+    assert_eq!(record.events[0].raw.as_deref(), Some(one));
+    assert_eq!(record.events[1].raw.as_deref(), Some(two.as_str()));
+
+    // An empty list is no event and no error; a bad item is located at the item.
+    let empty = r#"{"kind":"EventList","apiVersion":"audit.k8s.io/v1","items":[]}"#;
+    let record = crate::decode::decode(
+        empty,
+        &mut crate::decode::StreamState::default(),
+        &crate::decode::Context::default(),
+    )
+    .unwrap();
+    assert!(record.events.is_empty());
+    let bad = format!(
+        r#"{{"kind":"EventList","apiVersion":"audit.k8s.io/v1","items":[{one},{{"kind":"Event","auditID":"x"}}]}}"#
+    );
+    let err = decode_record(&bad).unwrap_err();
+    assert!(err.to_string().contains("verb"), "{err}");
+    assert_eq!(err.column() as usize, bad.len() - 2);
 }

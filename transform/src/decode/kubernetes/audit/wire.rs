@@ -8,24 +8,31 @@ use serde::Deserialize;
 use serde::de::{self, Deserializer, SeqAccess, Visitor};
 use serde_json::value::RawValue;
 
+use crate::decode::scalar::Scalar;
 use crate::normalize::borrowed::Str;
 
-/// One audit event as the API server writes it; unknown fields are skipped.
+/// One audit event as the API server writes it, or the `EventList` a webhook backend
+/// posts; unknown fields are skipped. Every field but `verb` may be missing: audit
+/// policies and shippers trim events (`auditID`, `stage`, `requestURI`, the bodies), and
+/// what is missing stays missing.
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub(super) struct RawK8sAudit<'a> {
-    /// `Event`; read only to be checked, because an `EventList` or a `Policy` shares keys.
-    #[serde(rename = "kind")]
-    pub(super) _kind: Option<EventKind>,
+    /// `Event` or `EventList`; checked, because a `Policy` shares the API group.
+    pub(super) kind: Option<EventKind>,
+    /// An `EventList`'s events, each read as a record of its own.
+    #[serde(borrow)]
+    pub(super) items: Option<Vec<&'a RawValue>>,
     /// The same for every stage of one request.
     #[serde(rename = "auditID", borrow)]
-    pub(super) audit_id: Str<'a>,
+    pub(super) audit_id: Option<Str<'a>>,
     #[serde(borrow)]
     pub(super) stage: Option<Str<'a>>,
     #[serde(rename = "requestURI", borrow)]
     pub(super) request_uri: Option<Str<'a>>,
+    /// Required of an event (checked by the decoder, since an `EventList` has none).
     #[serde(borrow)]
-    pub(super) verb: Str<'a>,
+    pub(super) verb: Option<Str<'a>>,
     #[serde(borrow)]
     pub(super) user: Option<RawUser<'a>>,
     /// Only the last entry is kept: the earlier ones come from `X-Forwarded-For` and
@@ -94,15 +101,21 @@ pub(super) struct RawObjectRef<'a> {
 
 #[derive(Deserialize)]
 pub(super) struct RawStatus<'a> {
-    pub(super) code: Option<i64>,
+    /// A number, or a number in a string when a shipper quoted it.
+    #[serde(borrow)]
+    pub(super) code: Option<Scalar<'a>>,
     /// `Forbidden`, `NotFound`, `AlreadyExists`, ... on failures.
     #[serde(borrow)]
     pub(super) reason: Option<Str<'a>>,
 }
 
-/// The top-level `kind`: only `"Event"` is accepted. Checked inside serde so that the
-/// error carries the column.
-pub(super) struct EventKind;
+/// The top-level `kind`: only `"Event"` and `"EventList"` are accepted. Checked inside
+/// serde so that the error carries the column.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(super) enum EventKind {
+    Event,
+    List,
+}
 
 impl<'de> Deserialize<'de> for EventKind {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
@@ -112,14 +125,14 @@ impl<'de> Deserialize<'de> for EventKind {
             type Value = EventKind;
 
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("kind \"Event\"")
+                f.write_str("kind \"Event\" or \"EventList\"")
             }
 
             fn visit_str<E: de::Error>(self, v: &str) -> Result<EventKind, E> {
-                if v == "Event" {
-                    Ok(EventKind)
-                } else {
-                    Err(E::invalid_value(de::Unexpected::Str(v), &self))
+                match v {
+                    "Event" => Ok(EventKind::Event),
+                    "EventList" => Ok(EventKind::List),
+                    _ => Err(E::invalid_value(de::Unexpected::Str(v), &self)),
                 }
             }
         }
