@@ -1,31 +1,47 @@
 //! Record boundaries: where one record of a file ends and the next begins.
 //!
 //! Framing is kept apart from decoding (vector's `framing/` vs `format/`): this module
-//! only finds records and their 1-based line numbers, it never looks inside one. Two
-//! shapes are recognised from the first non-whitespace byte of the whole input:
+//! finds records and their 1-based line numbers and looks inside a record only to find
+//! the elements of a batch. Framing follows the JSON, not the lines, record by record,
+//! so one input may mix shapes:
 //!
-//! - **JSON array** (`[`): the output of `docker inspect` or `kubectl get -o json`-style
-//!   dumps, usually pretty-printed over many lines. Each element becomes one record.
-//!   Several top-level arrays in a row (`docker inspect a >> f; docker inspect b >> f`)
-//!   are read one after the other. Elements are split with borrowed
-//!   [`RawValue`]s, so nothing inside them is parsed here, and each element is made
-//!   single-line by turning its `\n` and `\r` bytes into spaces: a raw line break cannot
-//!   occur inside a JSON string, so that only changes insignificant whitespace, and the
-//!   element can then travel in an NDJSON batch. Its line number is the line its first
-//!   byte is on.
-//! - **Pretty-printed JSON objects** (`{` alone on the first line): a CloudTrail file
-//!   or `kubectl get events -o json` written with indentation. Each top-level object
-//!   becomes one record, made single-line the same way. NDJSON never starts with a
-//!   lone `{` line, so this cannot take a log whose first record is merely cut short.
-//! - **NDJSON** (anything else): one record per non-blank line, with a trailing `\r`
-//!   removed. Records borrow from the input.
+//! - **NDJSON and text lines**: a line that does not start with `{` or `[`, or that is
+//!   one whole JSON object, is one record (a trailing `\r` removed). Records borrow
+//!   from the input. A line is taken as a whole object from its first and last bytes
+//!   (`{` ... `}`) without being parsed: the decoder parses it, once.
+//! - **JSON values over several lines** (`{` or `[` that do not close on their line):
+//!   pretty-printed objects (`kubectl get -o json`, `aws ... --output json`), each one
+//!   record, made single-line by turning its `\n` and `\r` bytes into spaces (a raw line
+//!   break cannot occur inside a JSON string, so that only changes insignificant
+//!   whitespace, and the record can then travel in an NDJSON batch).
+//! - **Concatenated values** (`{...}{...}`, `}` and the next `{` on one line): one
+//!   record each, each on the line its first byte is on.
+//! - **Top-level arrays** (`[`, on one line or many: `docker inspect`, `az monitor
+//!   activity-log list`, `gcloud ... --format json`): each element is one record.
+//!   Several arrays in a row (`docker inspect a >> f; docker inspect b >> f`) are read
+//!   one after the other.
+//! - **Batch wrappers**: an object with a member [`BATCH_KEYS`] whose value is an array
+//!   (`{"Records":[...]}` of a CloudTrail log file, `{"records":[...]}` of an Azure
+//!   Event Hub or Storage batch, `{"items":[...]}` of a Kubernetes list or an audit
+//!   webhook `EventList`, `{"Events":[...]}` of `aws cloudtrail lookup-events`): each
+//!   element is one record with the line its first byte is on, whether the elements
+//!   sit on one line or many. The wrapper's other members are not records and are
+//!   dropped. On one line, a wrapper is recognised when that member comes first
+//!   (`{"Records":[`), as these producers write it; anywhere when it spans lines.
 //!
-//! A UTF-8 byte-order mark at the start of the input is skipped in both shapes.
+//! Elements are found with borrowed [`RawValue`]s: nothing inside them is parsed here,
+//! and frames are produced lazily, one element at a time, so a huge wrapper costs the
+//! input and one slice per element, never a copy of the whole.
 //!
-//! A malformed array cannot be split reliably past the first error, so framing stops
-//! there with one [`FrameError`] carrying the error's line and column; the elements
-//! read before it are still yielded. A malformed NDJSON line is not a framing problem:
-//! it is a record like any other and the decoder reports it.
+//! A UTF-8 byte-order mark at the start of the input is skipped.
+//!
+//! A value that does not parse is handled by how it began. When its first line opens a
+//! document (it ends with `{` or `[`: `{`, `[`, `{"Records": [`), the document cannot be
+//! split reliably past the error, so framing stops there with one [`FrameError`]
+//! carrying the error's line and column; the elements read before it are still
+//! yielded. Otherwise the first line is taken as one record (an NDJSON line cut short,
+//! a text line that starts with `[`) and framing goes on with the next line: a
+//! malformed record is not a framing problem, the decoder reports it.
 //!
 //! [`batches`] groups the frames of one input into the batches the engine is called
 //! with, so every caller batches alike and words a framing error alike
@@ -34,6 +50,7 @@
 use std::borrow::Cow;
 use std::fmt;
 
+use serde::de::{self, Deserialize, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::value::RawValue;
 
 use crate::api::{BatchOrigin, Diagnostic, Severity};
@@ -92,64 +109,340 @@ impl FrameError {
     }
 }
 
-/// The shape of a whole input, judged from its first non-whitespace byte.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Shape {
-    JsonArray,
-    /// One or more pretty-printed top-level objects.
-    JsonDocuments,
-    Ndjson,
-}
+/// Members of an object whose array value is a batch of records: the elements are
+/// framed as records of their own (see the module's documentation).
+pub const BATCH_KEYS: &[&str] = &["Records", "records", "items", "Events"];
 
 const BOM: &[u8] = b"\xEF\xBB\xBF";
 
-/// The shape of `input`; an empty input is NDJSON (with no records).
-pub fn shape(input: &[u8]) -> Shape {
-    let body = input.strip_prefix(BOM).unwrap_or(input);
-    match body.iter().find(|b| !b.is_ascii_whitespace()) {
-        Some(b'[') => Shape::JsonArray,
-        Some(b'{') => {
-            let first_line = body
-                .split(|b| *b == b'\n')
-                .find(|l| !l.iter().all(u8::is_ascii_whitespace))
-                .unwrap_or_default();
-            if first_line.trim_ascii() == b"{" {
-                Shape::JsonDocuments
-            } else {
-                Shape::Ndjson
-            }
-        }
-        _ => Shape::Ndjson,
-    }
-}
-
 /// Split a whole input into records, in order.
 pub fn frames(input: &[u8]) -> Frames<'_> {
-    match shape(input) {
-        Shape::Ndjson => Frames(Inner::Lines(Lines::new(input))),
-        Shape::JsonArray => Frames(Inner::Array(split_arrays(input).into_iter())),
-        Shape::JsonDocuments => Frames(Inner::Array(split_documents(input).into_iter())),
+    let body = input.strip_prefix(BOM).unwrap_or(input);
+    Frames {
+        body,
+        pos: 0,
+        lines: LineCounter::new(body),
+        elements: Vec::new().into_iter(),
+        stopped: None,
+        done: false,
     }
 }
 
 /// The records of one input; see [`frames`].
 #[derive(Debug)]
-pub struct Frames<'a>(Inner<'a>);
-
-#[derive(Debug)]
-enum Inner<'a> {
-    Lines(Lines<'a>),
-    Array(std::vec::IntoIter<Result<Frame<'a>, FrameError>>),
+pub struct Frames<'a> {
+    body: &'a [u8],
+    /// Where the next record is looked for.
+    pos: usize,
+    lines: LineCounter<'a>,
+    /// The elements of the array or batch being read, not yet yielded.
+    elements: std::vec::IntoIter<&'a RawValue>,
+    /// The error framing stopped at, yielded after those elements.
+    stopped: Option<FrameError>,
+    done: bool,
 }
 
 impl<'a> Iterator for Frames<'a> {
     type Item = Result<Frame<'a>, FrameError>;
 
     fn next(&mut self) -> Option<Self::Item> {
-        match &mut self.0 {
-            Inner::Lines(lines) => lines.next().map(Ok),
-            Inner::Array(items) => items.next(),
+        loop {
+            if let Some(element) = self.elements.next() {
+                return Some(Ok(self.frame(element.get().as_bytes())));
+            }
+            if self.done {
+                return self.stopped.take().map(Err);
+            }
+            let from = self.pos;
+            let Some(skip) = self.body[from..]
+                .iter()
+                .position(|b| !b.is_ascii_whitespace())
+            else {
+                self.done = true;
+                return None;
+            };
+            let start = from + skip;
+            let line_end =
+                memchr::memchr(b'\n', &self.body[start..]).map_or(self.body.len(), |n| start + n);
+            let line = self.body[start..line_end].trim_ascii_end();
+            if !matches!(line[0], b'{' | b'[') || is_whole_object(line) {
+                // The record is the whole line, as it was written, from its line's start
+                // (or the end of the value before it on the same line).
+                let begin =
+                    memchr::memrchr(b'\n', &self.body[from..start]).map_or(from, |n| from + n + 1);
+                return Some(Ok(self.line_record(begin, line_end)));
+            }
+            match parse_value(&self.body[start..]) {
+                Ok((value, len)) => {
+                    let end = start + len;
+                    if let Some(junk) = self.junk_after(end) {
+                        match (
+                            self.unparsed(start, line_end, line, Location::Trailing(junk)),
+                            value,
+                        ) {
+                            // A document's elements were whole: records, then the error.
+                            (Err(err), Value::Elements(elements)) => {
+                                self.elements = elements.into_iter();
+                                self.stopped = Some(err);
+                                continue;
+                            }
+                            (result, _) => return Some(result),
+                        }
+                    }
+                    self.pos = end;
+                    match value {
+                        Value::Elements(elements) => self.elements = elements.into_iter(),
+                        Value::Object => {
+                            let body = self.body;
+                            return Some(Ok(self.frame(&body[start..end])));
+                        }
+                    }
+                }
+                Err(err) => {
+                    return Some(self.unparsed(start, line_end, line, Location::Parsed(err)));
+                }
+            }
         }
+    }
+}
+
+/// Where a value that began at some offset stopped parsing.
+enum Location {
+    /// serde_json's error, located relative to the value's start.
+    Parsed(serde_json::Error),
+    /// Bytes that are not a value's end follow it on its last line.
+    Trailing(usize),
+}
+
+impl<'a> Frames<'a> {
+    /// One value or element, made single-line, on the line its first byte is on.
+    fn frame(&mut self, raw: &'a [u8]) -> Frame<'a> {
+        let offset = raw.as_ptr() as usize - self.body.as_ptr() as usize;
+        Frame {
+            line: self.lines.line_at(offset),
+            record: single_line(raw),
+        }
+    }
+
+    /// The bytes `begin..line_end` as one record (a trailing `\r` removed), framing
+    /// going on after the line.
+    fn line_record(&mut self, begin: usize, line_end: usize) -> Frame<'a> {
+        let body = self.body;
+        let text = &body[begin..line_end];
+        self.pos = (line_end + 1).min(body.len());
+        Frame {
+            line: self.lines.line_at(begin),
+            record: Cow::Borrowed(text.strip_suffix(b"\r").unwrap_or(text)),
+        }
+    }
+
+    /// The offset of what follows a value ending at `end` on its last line when that is
+    /// neither whitespace nor the start of another value.
+    fn junk_after(&self, end: usize) -> Option<usize> {
+        let rest = &self.body[end..];
+        let next = rest
+            .iter()
+            .position(|b| !matches!(b, b' ' | b'\t' | b'\r'))?;
+        (!matches!(rest[next], b'\n' | b'{' | b'[')).then_some(end + next)
+    }
+
+    /// A value starting at `start`, whose first line is `line`, did not parse. A
+    /// document stops framing with a located error; any other value's first line is one
+    /// record.
+    fn unparsed(
+        &mut self,
+        start: usize,
+        line_end: usize,
+        line: &[u8],
+        at: Location,
+    ) -> Result<Frame<'a>, FrameError> {
+        if matches!(line.last(), Some(b'{' | b'[')) {
+            self.done = true;
+            return Err(self.error(start, at));
+        }
+        let begin = memchr::memrchr(b'\n', &self.body[..start]).map_or(0, |n| n + 1);
+        Ok(self.line_record(begin.max(self.pos), line_end))
+    }
+
+    fn error(&mut self, start: usize, at: Location) -> FrameError {
+        let line_start =
+            |offset: usize| memchr::memrchr(b'\n', &self.body[..offset]).map_or(0, |n| n + 1);
+        match at {
+            Location::Parsed(err) => {
+                let first = self.lines.line_at(start);
+                let line = u32::try_from(err.line()).unwrap_or(u32::MAX).max(1);
+                let mut column = u32::try_from(err.column()).unwrap_or(u32::MAX).max(1);
+                if line == 1 {
+                    let shift = u32::try_from(start - line_start(start)).unwrap_or(u32::MAX);
+                    column = column.saturating_add(shift);
+                }
+                FrameError {
+                    line: first.saturating_add(line - 1),
+                    column,
+                    message: strip_location(&err.to_string()),
+                }
+            }
+            Location::Trailing(offset) => FrameError {
+                // Elements before `offset` may still be framed: the counter stays.
+                line: self.lines.peek(offset),
+                column: u32::try_from(offset - line_start(offset) + 1).unwrap_or(u32::MAX),
+                message: "trailing characters".to_string(),
+            },
+        }
+    }
+}
+
+/// A line that is one whole object, known without parsing it: `{` ... `}`, not a batch
+/// wrapper and not two objects in a row.
+fn is_whole_object(line: &[u8]) -> bool {
+    line.first() == Some(&b'{')
+        && line.last() == Some(&b'}')
+        && !opens_batch(line)
+        && memchr::memmem::find(line, b"}{").is_none()
+}
+
+/// `{"Records": [`, a batch key first, as a CloudTrail log file or an Event Hub batch
+/// begins.
+fn opens_batch(line: &[u8]) -> bool {
+    let Some(rest) = line.strip_prefix(b"{") else {
+        return false;
+    };
+    let rest = rest.trim_ascii_start();
+    BATCH_KEYS.iter().any(|key| {
+        rest.strip_prefix(b"\"")
+            .and_then(|r| r.strip_prefix(key.as_bytes()))
+            .and_then(|r| r.strip_prefix(b"\""))
+            .map(|r| r.trim_ascii_start())
+            .and_then(|r| r.strip_prefix(b":"))
+            .is_some_and(|r| r.trim_ascii_start().starts_with(b"["))
+    })
+}
+
+/// A top-level value as framing sees it.
+enum Value<'a> {
+    /// An array's elements, or the elements of a batch wrapper.
+    Elements(Vec<&'a RawValue>),
+    /// Any other object: one record.
+    Object,
+}
+
+/// The value at the start of `text` and its length in bytes.
+fn parse_value(text: &[u8]) -> Result<(Value<'_>, usize), serde_json::Error> {
+    let mut stream = serde_json::Deserializer::from_slice(text).into_iter::<Value<'_>>();
+    match stream.next() {
+        Some(Ok(value)) => Ok((value, stream.byte_offset())),
+        Some(Err(err)) => Err(err),
+        None => Err(de::Error::custom("expected a JSON value")),
+    }
+}
+
+impl<'de> Deserialize<'de> for Value<'de> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(TopVisitor)
+    }
+}
+
+struct TopVisitor;
+
+impl<'de> Visitor<'de> for TopVisitor {
+    type Value = Value<'de>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON object or array")
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Self::Value, A::Error> {
+        Elements
+            .visit_seq(seq)
+            .map(|e| Value::Elements(e.unwrap_or_default()))
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut batch = None;
+        while let Some(BatchKey(is_batch)) = map.next_key()? {
+            if is_batch && batch.is_none() {
+                batch = map.next_value_seed(Elements)?;
+            } else {
+                map.next_value::<IgnoredAny>()?;
+            }
+        }
+        Ok(batch.map_or(Value::Object, Value::Elements))
+    }
+}
+
+/// Whether a member's name is one of [`BATCH_KEYS`], read without allocating.
+struct BatchKey(bool);
+
+impl<'de> Deserialize<'de> for BatchKey {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct KeyVisitor;
+        impl Visitor<'_> for KeyVisitor {
+            type Value = BatchKey;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a member name")
+            }
+            fn visit_str<E: de::Error>(self, key: &str) -> Result<BatchKey, E> {
+                Ok(BatchKey(BATCH_KEYS.contains(&key)))
+            }
+        }
+        deserializer.deserialize_str(KeyVisitor)
+    }
+}
+
+/// A batch member's value: its elements when it is an array, `None` (the value skipped)
+/// when it is anything else.
+struct Elements;
+
+impl<'de> de::DeserializeSeed<'de> for Elements {
+    type Value = Option<Vec<&'de RawValue>>;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
+        deserializer.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Elements {
+    type Value = Option<Vec<&'de RawValue>>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("any JSON value")
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        let mut elements = Vec::new();
+        while let Some(element) = seq.next_element::<&'de RawValue>()? {
+            elements.push(element);
+        }
+        Ok(Some(elements))
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+        Ok(None)
+    }
+
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+
+    fn visit_i64<E: de::Error>(self, _: i64) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+
+    fn visit_u64<E: de::Error>(self, _: u64) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+
+    fn visit_str<E: de::Error>(self, _: &str) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(None)
     }
 }
 
@@ -270,119 +563,8 @@ impl<'a> Iterator for Batches<'a> {
     }
 }
 
-/// NDJSON: non-blank lines, borrowed.
-#[derive(Debug)]
-struct Lines<'a> {
-    rest: &'a [u8],
-    /// Line number of the first byte of `rest`.
-    line: u32,
-}
-
-impl<'a> Lines<'a> {
-    fn new(input: &'a [u8]) -> Self {
-        Lines {
-            rest: input.strip_prefix(BOM).unwrap_or(input),
-            line: 1,
-        }
-    }
-}
-
-impl<'a> Iterator for Lines<'a> {
-    type Item = Frame<'a>;
-
-    fn next(&mut self) -> Option<Frame<'a>> {
-        while !self.rest.is_empty() {
-            let (line, rest) = match memchr::memchr(b'\n', self.rest) {
-                Some(end) => (&self.rest[..end], &self.rest[end + 1..]),
-                None => (self.rest, &[][..]),
-            };
-            let number = self.line;
-            self.rest = rest;
-            self.line = self.line.saturating_add(1);
-            let line = line.strip_suffix(b"\r").unwrap_or(line);
-            if !line.iter().all(u8::is_ascii_whitespace) {
-                return Some(Frame {
-                    line: number,
-                    record: Cow::Borrowed(line),
-                });
-            }
-        }
-        None
-    }
-}
-
-/// Split one or more top-level JSON arrays into their elements. Stops at the first
-/// error, after the elements of the arrays that were complete.
-fn split_arrays(input: &[u8]) -> Vec<Result<Frame<'_>, FrameError>> {
-    let mut out = Vec::new();
-    let mut lines = LineCounter::new(input);
-    // serde_json rejects a byte-order mark: parse after it and shift offsets back.
-    let (body, base) = match input.strip_prefix(BOM) {
-        Some(body) => (body, BOM.len()),
-        None => (input, 0),
-    };
-    let stream = serde_json::Deserializer::from_slice(body).into_iter::<Vec<&RawValue>>();
-    for array in stream {
-        match array {
-            Ok(elements) => {
-                for element in elements {
-                    let raw = element.get().as_bytes();
-                    let offset = base + (raw.as_ptr() as usize - body.as_ptr() as usize);
-                    out.push(Ok(Frame {
-                        line: lines.line_at(offset),
-                        record: single_line(raw),
-                    }));
-                }
-            }
-            Err(err) => {
-                let line = u32::try_from(err.line()).unwrap_or(u32::MAX).max(1);
-                let column = u32::try_from(err.column()).unwrap_or(u32::MAX).max(1);
-                out.push(Err(FrameError {
-                    line,
-                    column,
-                    message: strip_location(&err.to_string()),
-                }));
-                break;
-            }
-        }
-    }
-    out
-}
-
-/// Split concatenated top-level JSON values (pretty-printed objects) into one record
-/// each. Stops at the first error, after the values that were complete.
-fn split_documents(input: &[u8]) -> Vec<Result<Frame<'_>, FrameError>> {
-    let mut out = Vec::new();
-    let mut lines = LineCounter::new(input);
-    let (body, base) = match input.strip_prefix(BOM) {
-        Some(body) => (body, BOM.len()),
-        None => (input, 0),
-    };
-    let stream = serde_json::Deserializer::from_slice(body).into_iter::<&RawValue>();
-    for value in stream {
-        match value {
-            Ok(value) => {
-                let raw = value.get().as_bytes();
-                let offset = base + (raw.as_ptr() as usize - body.as_ptr() as usize);
-                out.push(Ok(Frame {
-                    line: lines.line_at(offset),
-                    record: single_line(raw),
-                }));
-            }
-            Err(err) => {
-                out.push(Err(FrameError {
-                    line: u32::try_from(err.line()).unwrap_or(u32::MAX).max(1),
-                    column: u32::try_from(err.column()).unwrap_or(u32::MAX).max(1),
-                    message: strip_location(&err.to_string()),
-                }));
-                break;
-            }
-        }
-    }
-    out
-}
-
 /// Line numbers for increasing byte offsets, counted once over the input.
+#[derive(Debug)]
 struct LineCounter<'a> {
     input: &'a [u8],
     offset: usize,
@@ -396,6 +578,15 @@ impl<'a> LineCounter<'a> {
             offset: 0,
             line: 1,
         }
+    }
+
+    /// The line of byte `offset` (not before the last one asked of
+    /// [`line_at`](Self::line_at)), leaving the count where it was.
+    fn peek(&self, offset: usize) -> u32 {
+        let offset = offset.min(self.input.len()).max(self.offset);
+        let newlines = memchr::memchr_iter(b'\n', &self.input[self.offset..offset]).count();
+        self.line
+            .saturating_add(u32::try_from(newlines).unwrap_or(u32::MAX))
     }
 
     /// The 1-based line of byte `offset`; offsets must not decrease between calls.
@@ -457,27 +648,22 @@ mod tests {
 
     #[test]
     fn pretty_printed_objects_are_one_record_each() {
-        let input = "{\n  \"Records\": [\n    {\"eventName\": \"RunTask\"}\n  ]\n}\n{\n  \"kind\": \"EventList\"\n}\n";
-        assert_eq!(shape(input.as_bytes()), Shape::JsonDocuments);
+        let input = "{\n  \"kind\": \"Pod\",\n  \"spec\": {}\n}\n{\n  \"kind\": \"EventList\"\n}\n";
         assert_eq!(
             collect(input),
             vec![
-                ok(
-                    1,
-                    "{   \"Records\": [     {\"eventName\": \"RunTask\"}   ] }"
-                ),
-                ok(6, "{   \"kind\": \"EventList\" }"),
+                ok(1, "{   \"kind\": \"Pod\",   \"spec\": {} }"),
+                ok(5, "{   \"kind\": \"EventList\" }"),
             ]
         );
     }
 
     #[test]
     fn an_ndjson_log_whose_first_record_is_cut_short_stays_ndjson() {
-        let input = "{\"kind\": \n{\"a\":1}\n";
-        assert_eq!(shape(input.as_bytes()), Shape::Ndjson);
+        let input = "{\"kind\": \n{\"a\":1}\n{\"b\":2}\n";
         assert_eq!(
             collect(input),
-            vec![ok(1, "{\"kind\": "), ok(2, "{\"a\":1}")]
+            vec![ok(1, "{\"kind\": "), ok(2, "{\"a\":1}"), ok(3, "{\"b\":2}")]
         );
     }
 
@@ -532,8 +718,7 @@ mod tests {
 
     #[test]
     fn array_detected_after_leading_whitespace() {
-        assert_eq!(shape(b"  \n [1]"), Shape::JsonArray);
-        assert_eq!(shape(b"{\"a\":[1]}"), Shape::Ndjson);
+        assert_eq!(collect("{\"a\":[1]}"), vec![ok(1, "{\"a\":[1]}")]);
         assert_eq!(
             collect("\n\n  [{\"a\":1}, {\"b\":2}]"),
             vec![ok(3, "{\"a\":1}"), ok(3, "{\"b\":2}")]
@@ -595,10 +780,21 @@ mod tests {
     }
 
     #[test]
-    fn trailing_garbage_after_array_is_an_error() {
-        let got = collect("[{\"a\":1}]\nxyz\n");
-        assert_eq!(got[0], ok(1, "{\"a\":1}"));
-        assert_eq!(got[1].clone().unwrap_err().line, 2);
+    fn a_text_line_after_an_array_is_a_record() {
+        assert_eq!(
+            collect("[{\"a\":1}]\nxyz\n"),
+            vec![ok(1, "{\"a\":1}"), ok(2, "xyz")]
+        );
+    }
+
+    #[test]
+    fn trailing_garbage_after_a_document_is_an_error() {
+        let got = collect("[\n{\"a\":1}\n] xyz\n{\"b\":2}\n");
+        assert_eq!(got[0], ok(2, "{\"a\":1}"));
+        let err = got[1].clone().unwrap_err();
+        assert_eq!((err.line, err.column), (3, 3));
+        assert_eq!(err.message, "trailing characters");
+        assert_eq!(got.len(), 2);
     }
 
     /// Each batch as (lines, records), an error as its diagnostic's text.
@@ -632,11 +828,11 @@ mod tests {
 
     #[test]
     fn a_framing_error_comes_before_the_records_read_before_it() {
-        let input = "[{\"a\":1},\n {\"b\":2}]\n[{\"c\" 3}]";
+        let input = "[{\"a\":1},\n {\"b\":2}]\n[\n{\"c\" 3}]";
         assert_eq!(
             batched(input, 256, usize::MAX, 4),
             [
-                "f.json:7:7: error[framing.syntax]: invalid JSON, the rest of the input is \
+                "f.json:8:6: error[framing.syntax]: invalid JSON, the rest of the input is \
                  skipped: expected `:`",
                 "[5, 6] {\"a\":1} {\"b\":2}"
             ]
@@ -644,5 +840,111 @@ mod tests {
         let mut all = batches(input.as_bytes(), 256, usize::MAX, 4);
         all.by_ref().for_each(drop);
         assert_eq!((all.records(), all.last_line()), (3, 6));
+    }
+
+    #[test]
+    fn a_cloudtrail_file_with_records_on_their_own_lines() {
+        let input =
+            "{\"Records\":[\n{\"eventName\":\"RunTask\"},\n{\"eventName\":\n  \"ListTasks\"}\n]}\n";
+        assert_eq!(
+            collect(input),
+            vec![
+                ok(2, "{\"eventName\":\"RunTask\"}"),
+                ok(3, "{\"eventName\":   \"ListTasks\"}"),
+            ]
+        );
+    }
+
+    #[test]
+    fn batch_wrappers_yield_their_elements_on_one_line_or_many() {
+        // Each wrapper as its producer writes it; other members are dropped.
+        let one_line = "{\"records\": [{\"a\":1}, {\"b\":2}]}\n{\"Records\":[]}\n";
+        assert_eq!(
+            collect(one_line),
+            vec![ok(1, "{\"a\":1}"), ok(1, "{\"b\":2}")]
+        );
+        let lookup = "{\n    \"Events\": [\n        {\n            \"EventId\": \"e1\"\n        },\n        {\"EventId\": \"e2\"}\n    ],\n    \"NextToken\": \"t\"\n}\n";
+        assert_eq!(
+            collect(lookup),
+            vec![
+                ok(3, "{             \"EventId\": \"e1\"         }"),
+                ok(6, "{\"EventId\": \"e2\"}"),
+            ]
+        );
+        let list = "{\n \"apiVersion\": \"audit.k8s.io/v1\",\n \"kind\": \"EventList\",\n \"items\": [\n  {\"auditID\": \"x\"}\n ]\n}";
+        assert_eq!(collect(list), vec![ok(5, "{\"auditID\": \"x\"}")]);
+        // A batch key that is not first on a one-line record leaves it whole, for the
+        // decoder; an object member of that name is no batch.
+        for whole in [
+            "{\"kind\":\"EventList\",\"items\":[{\"a\":1}]}",
+            "{\"Records\":{\"a\":1}}",
+        ] {
+            assert_eq!(collect(whole), vec![ok(1, whole)]);
+        }
+        assert_eq!(
+            collect("{\n\"records\": {\"a\": [1]}\n}"),
+            vec![ok(1, "{ \"records\": {\"a\": [1]} }")]
+        );
+    }
+
+    #[test]
+    fn concatenated_values_are_one_record_each() {
+        let input = "{\"a\":1}{\"b\":2}\n{\n \"c\":3\n}{\"d\":4} [{\"e\":5}]\n";
+        assert_eq!(
+            collect(input),
+            vec![
+                ok(1, "{\"a\":1}"),
+                ok(1, "{\"b\":2}"),
+                ok(2, "{  \"c\":3 }"),
+                ok(4, "{\"d\":4}"),
+                ok(4, "{\"e\":5}"),
+            ]
+        );
+    }
+
+    #[test]
+    fn text_lines_keep_their_text_whatever_they_start_with() {
+        let input = "  indented line\n[info] starting [1]\n[1] x\n{not json\ntime=\"t\" msg=x\n";
+        assert_eq!(
+            collect(input),
+            vec![
+                ok(1, "  indented line"),
+                ok(2, "[info] starting [1]"),
+                ok(3, "[1] x"),
+                ok(4, "{not json"),
+                ok(5, "time=\"t\" msg=x"),
+            ]
+        );
+    }
+
+    #[test]
+    fn shapes_mix_in_one_input() {
+        let input = "{\"a\":1}\n[\n {\"b\":2}\n]\n{\n \"c\": 3\n}\n{\"d\":4}\n";
+        assert_eq!(
+            collect(input),
+            vec![
+                ok(1, "{\"a\":1}"),
+                ok(3, "{\"b\":2}"),
+                ok(5, "{  \"c\": 3 }"),
+                ok(8, "{\"d\":4}"),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_huge_batch_is_framed_element_by_element_without_copies() {
+        let mut input = String::from("{\"Records\":[\n");
+        for i in 0..10_000 {
+            input.push_str(&format!("{{\"eventID\":\"{i}\"}},\n"));
+        }
+        input.push_str("{\"eventID\":\"last\"}\n]}\n");
+        let mut count = 0;
+        for (i, frame) in frames(input.as_bytes()).enumerate() {
+            let frame = frame.unwrap();
+            assert_eq!(frame.line as usize, i + 2);
+            assert!(matches!(frame.record, Cow::Borrowed(_)));
+            count += 1;
+        }
+        assert_eq!(count, 10_001);
     }
 }

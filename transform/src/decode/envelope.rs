@@ -2,7 +2,9 @@
 //!
 //! Log shippers and stores wrap the line they carried: Fluent Bit's `tail` and Docker's
 //! `json-file` driver put it under `log`, Vector, Fluentd, Logstash and CloudWatch
-//! exports under `message`, `journalctl -o json` under `MESSAGE`; a CloudWatch Logs
+//! exports under `message`, `journalctl -o json` under `MESSAGE`, `aws cloudtrail
+//! lookup-events` each event under `CloudTrailEvent` (its other members are a summary of
+//! the same event); a CloudWatch Logs
 //! subscription delivers a batch of log events, each line under `logEvents[].message`
 //! (EKS audit logs, VPC flow logs and Route 53 query logs all arrive that way); a
 //! Pub/Sub push subscription posts `{"message":{"data":"<base64>",...},"subscription":
@@ -32,6 +34,8 @@ struct Wrapper<'a> {
     message: Option<&'a RawValue>,
     #[serde(rename = "MESSAGE", borrow)]
     journal_message: Option<&'a RawValue>,
+    #[serde(rename = "CloudTrailEvent", borrow)]
+    cloudtrail_event: Option<&'a RawValue>,
     #[serde(rename = "messageType", borrow)]
     message_type: Option<Str<'a>>,
     #[serde(rename = "logEvents", borrow)]
@@ -79,10 +83,15 @@ pub(super) fn decode(
             None => Ok(None),
         };
     }
-    let line = [wrapper.log, wrapper.message, wrapper.journal_message]
-        .into_iter()
-        .flatten()
-        .find_map(|raw| serde_json::from_str::<Str<'_>>(raw.get()).ok());
+    let line = [
+        wrapper.log,
+        wrapper.message,
+        wrapper.journal_message,
+        wrapper.cloudtrail_event,
+    ]
+    .into_iter()
+    .flatten()
+    .find_map(|raw| serde_json::from_str::<Str<'_>>(raw.get()).ok());
     match line {
         Some(line) => decode_lines(std::iter::once(line.0.as_ref()), state, ctx),
         None => Ok(None),
