@@ -149,7 +149,15 @@ fn decode_lines<'l>(
     let mut first_error = None;
     for line in lines {
         let line = line.trim_end_matches(['\n', '\r']);
-        match decode_inner(line, state, ctx) {
+        // A shipper tailing a CloudWatch Logs export to S3 carries its lines, timestamp
+        // and all, under `log` or `message`.
+        let decoded = match decode_inner(line, state, ctx) {
+            Err(DecodeError::UnknownShape) if !line.trim_start().starts_with('{') => {
+                decode_timestamped(line, state, ctx).unwrap_or(Err(DecodeError::UnknownShape))
+            }
+            decoded => decoded,
+        };
+        match decoded {
             Ok(record) => {
                 source.get_or_insert(record.source);
                 events.extend(record.events.into_iter().map(|mut d| {
@@ -307,5 +315,16 @@ mod shapes {
         )
         .unwrap_err();
         assert_ne!(err.code(), "decode.shape");
+    }
+
+    #[test]
+    fn a_cloudwatch_export_line_under_a_shippers_log_key_is_read() {
+        let line = format!("2024-05-14T09:12:03.000Z {AUDIT}");
+        let wrapped = serde_json::json!({ "log": line, "stream": "stdout" }).to_string();
+        let record = decode_record(&wrapped, &mut StreamState::default(), &Context::default())
+            .expect("the exported line inside `log` decodes");
+        assert_eq!(record.source, Source::K8sAudit);
+        assert_eq!(record.events[0].event.request_id.as_deref(), Some("A"));
+        assert_eq!(record.events[0].raw.as_deref(), Some(AUDIT));
     }
 }
