@@ -339,6 +339,15 @@ fn selections(
     }
 }
 
+/// `attack.stealth`: letters and separators only, so no technique, group or software id.
+fn looks_like_tactic_name(tag: &str) -> bool {
+    let name = tag.trim_start_matches("attack.");
+    name.len() > 3
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b == b'-' || b == b'_')
+}
+
 /// `attack.*` tags and the `analytic:` attribute against the ATT&CK table.
 fn attack(
     path: &str,
@@ -353,6 +362,21 @@ fn attack(
         let at = find(doc, tag).unwrap_or((doc.first_line, 1));
         match classify(tag) {
             None | Some(AttackTag::Tactic(_)) => {}
+            // A name close to a known one is a typo; a name like no id and near nothing
+            // (`attack.stealth`) may be a tactic of an ATT&CK newer than the built-in
+            // table, so it is only a warning.
+            Some(AttackTag::Unknown { suggestion: None }) if looks_like_tactic_name(tag) => {
+                warnings.push(warning(
+                    path,
+                    at,
+                    "rule.attack-tag",
+                    format!(
+                        "rule '{title}': `{tag}` is no tactic of ATT&CK {} (the built-in table); \
+                         if a newer ATT&CK defines it, findings will not name it",
+                        crate::attack::version()
+                    ),
+                ))
+            }
             Some(AttackTag::Unknown { suggestion }) => errors.push(error(
                 path,
                 at,
@@ -821,6 +845,19 @@ principals:
                 .message
                 .contains("`attack.execution`"),
             "{errors:#?}"
+        );
+        // A tactic name near no known one may come from a newer ATT&CK: a warning.
+        let rule = with("attack.execution", "attack.stealth");
+        let (errors, warnings) = check(&[("exec.yml", &rule), ("policy.yml", POLICY)]);
+        assert!(
+            !errors.iter().any(|e| e.code == "rule.attack-tag"),
+            "{errors:#?}"
+        );
+        assert!(
+            only(&warnings, "rule.attack-tag")
+                .message
+                .contains("no tactic of ATT&CK 18.1"),
+            "{warnings:#?}"
         );
         let rule = with(
             "status: experimental",
